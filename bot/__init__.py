@@ -1,0 +1,1 @@
+"""engagebot runtime: config, wiring, CLI and the platform adapters."""

@@ -1,0 +1,1 @@
+"""Platform-neutral use cases. Nothing here may import a chat-platform library."""

@@ -1,0 +1,1 @@
+"""Sentiment scoring for chat messages and UGC: normalisation, models, batching."""

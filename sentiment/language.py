@@ -1,0 +1,51 @@
+"""Cheap language identification, good enough to gate unsupported languages.
+
+The shipped model is trained on English and Chinese only. Script decides first
+(Han characters mean Chinese, other non-Latin scripts are unsupported); Latin
+text is English unless langid is confident it is another language, because
+short English chat lines are often misread as something else.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+SUPPORTED = frozenset({"en", "zh"})
+_LATIN_OTHERS = ["en", "es", "fr", "de", "it", "pt", "nl", "id", "tr", "pl", "sv"]
+_CONFIDENT = 0.995
+
+
+@lru_cache(maxsize=1)
+def _identifier():  # type: ignore[no-untyped-def]
+    from langid.langid import LanguageIdentifier, model
+
+    ident = LanguageIdentifier.from_modelstring(model, norm_probs=True)
+    ident.set_languages(_LATIN_OTHERS)
+    return ident
+
+
+def _script(ch: str) -> str:
+    if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
+        return "han"
+    name = unicodedata.name(ch, "")
+    return name.split(" ")[0].lower() if name else "other"
+
+
+def detect(text: str) -> str:
+    """Return an ISO 639-1 code (or a script name) for ``text``."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if ch.isalpha():
+            script = _script(ch)
+            counts[script] = counts.get(script, 0) + 1
+    if not counts:
+        return "und"
+    script = max(counts, key=lambda s: counts[s])
+    if counts.get("han", 0) * 3 >= sum(counts.values()):
+        return "zh"
+    if script != "latin":
+        return {"arabic": "ar", "devanagari": "hi", "cyrillic": "ru", "hangul": "ko",
+                "hiragana": "ja", "katakana": "ja"}.get(script, script)
+    lang, prob = _identifier().classify(text)
+    return lang if lang != "en" and prob >= _CONFIDENT and len(text) >= 40 else "en"

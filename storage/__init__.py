@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, the points ledger, repositories, migrations."""

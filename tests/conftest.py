@@ -1,0 +1,68 @@
+"""Shared fixtures. Storage tests run on SQLite always and on PostgreSQL when
+ENGAGEBOT_TEST_POSTGRES_URL is set (CI sets it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import pytest
+from sqlalchemy import text
+
+from handlers.config_model import Community, Program, Rules, Settings
+from handlers.core import Core
+from handlers.context import Actor, Context
+from storage.database import Database
+from storage.models import Base
+
+PG_URL = os.environ.get("ENGAGEBOT_TEST_POSTGRES_URL")
+T0 = datetime(2026, 3, 2, 12, 0, 0)
+
+
+def settings_for_tests(**rules: int) -> Settings:
+    return Settings(programs=(Program(
+        id="acme", name="Acme", timezone="UTC",
+        rules=Rules(points_per_message=5, cooldown_seconds=60, min_message_length=10, daily_cap=20,
+                    reaction_points=2, streak_bonus=10, max_adjustment=1000, **rules),
+        communities=(Community(platform="discord", id="111"), Community(platform="telegram", id="-100222")),
+        tier_roles={"Silver": "Silver"},
+    ),))
+
+
+async def reset_schema(db: Database) -> None:
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)
+        await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        await conn.run_sync(Base.metadata.create_all)
+
+
+def backend_url(backend: str, tmp_path: object) -> str:
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+    if not PG_URL:
+        pytest.skip("set ENGAGEBOT_TEST_POSTGRES_URL to run PostgreSQL tests")
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Database]:
+    database = Database(backend_url(request.param, tmp_path))
+    await reset_schema(database)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def core(db: Database) -> Core:
+    engine = Core(settings_for_tests(), db)
+    await engine.start()
+    return engine
+
+
+def ctx(core: Core, user: str = "1", *, platform: str = "discord", now: datetime = T0, event: str = "e1",
+        moderator: bool = False, locale: str = "en", name: str | None = None, username: str | None = None) -> Context:
+    community = "111" if platform == "discord" else "-100222"
+    return Context(program=core.settings.programs[0], platform=platform, community_id=community,
+                   actor=Actor(platform, user, name or f"user{user}", username or f"name{user}"), locale=locale, event_id=event,
+                   now=now, is_moderator=moderator)
