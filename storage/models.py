@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -180,9 +181,9 @@ class Message(Base):
     refusal: Mapped[str | None] = mapped_column(String(32))
     sentiment_status: Mapped[str] = mapped_column(String(16), default="pending")
     sentiment_label: Mapped[str | None] = mapped_column(String(16))
-    p_negative: Mapped[float | None]
-    p_neutral: Mapped[float | None]
-    p_positive: Mapped[float | None]
+    p_negative: Mapped[float | None] = mapped_column(Float)
+    p_neutral: Mapped[float | None] = mapped_column(Float)
+    p_positive: Mapped[float | None] = mapped_column(Float)
     language: Mapped[str | None] = mapped_column(String(16))
     model_version: Mapped[str | None] = mapped_column(String(64))
     scored_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -76,9 +76,11 @@ async def _compare_balances(session: AsyncSession, check: ProgramCheck, totals: 
     check.rank_mismatch = dict(histogram) != counted
 
 
-async def verify(session: AsyncSession) -> list[ProgramCheck]:
+async def verify(session: AsyncSession, program_ids: tuple[str, ...] = ()) -> list[ProgramCheck]:
+    """Check every program in the database plus ``program_ids`` (configured ones)."""
     checks = []
-    for program_id in (await session.scalars(select(ProgramState.id).order_by(ProgramState.id))).all():
+    stored = (await session.scalars(select(ProgramState.id))).all()
+    for program_id in sorted(set(stored) | set(program_ids)):
         check = ProgramCheck(program_id)
         totals = await _walk_chain(session, check)
         await _compare_balances(session, check, totals)

@@ -1,0 +1,75 @@
+"""Wiring: config + secrets -> database -> core -> adapters.
+
+Adapters get their dependencies passed in (discord.py's advanced_startup
+pattern); nothing reaches for globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from bot import config as config_loader
+from bot.config import ConfigError, Secrets
+from handlers.config_model import Settings
+from handlers.core import Core
+from storage import schema
+from storage.database import Database
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    secrets: Secrets
+    db: Database
+    core: Core
+
+
+async def build(config_path: Path, secrets: Secrets | None = None, *, check_schema: bool = True) -> App:
+    """Load config, open the database and refuse an out-of-date schema."""
+    settings = config_loader.load(config_path)
+    secrets = secrets or Secrets.from_env()
+    db = Database(config_loader.database_url(settings, secrets))
+    if check_schema:
+        try:
+            await schema.ensure_current(db)
+        except schema.SchemaOutOfDate:
+            await db.dispose()
+            raise
+    core = Core(settings, db)
+    await core.start()
+    return App(settings, secrets, db, core)
+
+
+def missing_tokens_message() -> str:
+    return (f"no platform token set: export {config_loader.ENV_DISCORD_TOKEN} (Discord bot token) and/or "
+            f"{config_loader.ENV_TELEGRAM_TOKEN} (Telegram bot token from BotFather), then run again")
+
+
+async def run(app: App) -> None:
+    """Run every adapter whose token is set until one stops or is cancelled."""
+    tasks = []
+    if app.secrets.discord_token:
+        from bot.discord.runner import run_discord
+
+        tasks.append(asyncio.create_task(run_discord(app), name="discord"))
+    if app.secrets.telegram_token:
+        from bot.telegram.runner import run_telegram
+
+        tasks.append(asyncio.create_task(run_telegram(app), name="telegram"))
+    if not tasks:
+        raise ConfigError(missing_tokens_message())
+    log.info("engagebot running", adapters=[t.get_name() for t in tasks])
+    try:
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await app.db.dispose()

@@ -1,0 +1,1 @@
+"""``engagebot demo``: a sample community replayed through the real core."""

@@ -1,0 +1,159 @@
+"""A seeded, synthetic month in a brand's Discord and Telegram communities.
+
+Deterministic for a given seed, so reports are comparable run to run. It
+mixes English and Chinese chatter (positive, neutral and negative), spam
+("gm", emoji floods), copy-pasted promos, a flooder who triggers the
+cooldown, reactions, moderator awards and a freeze, and members who link
+their Discord and Telegram accounts part-way through.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+START = datetime(2026, 10, 1, 0, 0, 0)
+DAYS = 30
+
+EN_OPENERS = ["Honestly", "Just saying", "Quick update", "Hey all", "Not gonna lie", "FYI", "So", "Wow"]
+EN_TOPICS = ["the new release", "the latest drop", "customer support", "the mobile app", "shipping",
+             "the community event", "the loyalty program", "the spring collection", "the beta", "the price change"]
+EN_POSITIVE = ["is amazing, love it", "works great for me", "made my day 😍", "is the best thing this year",
+               "is really well done, thanks team", "exceeded my expectations 🎉"]
+EN_NEUTRAL = ["is out on Tuesday I think", "was discussed in the last call", "has a new FAQ page",
+              "is listed on the website", "comes in three sizes", "starts at 9am UTC"]
+EN_NEGATIVE = ["is broken again, so frustrating", "is a total disappointment 😡", "took three weeks, terrible",
+               "keeps crashing on my phone", "is way too expensive now", "support never answered me"]
+ZH_TOPICS = ["新版本", "这次活动", "客服", "手机应用", "物流", "会员积分", "新品", "价格调整"]
+ZH_POSITIVE = ["真的很棒，太喜欢了", "体验非常好，感谢团队", "超出预期了 🎉", "质量很好，推荐大家"]
+ZH_NEUTRAL = ["下周二上线", "官网上有说明", "有三种尺寸", "上午九点开始"]
+ZH_NEGATIVE = ["又出问题了，太失望了", "太贵了，不值", "等了三个星期，很差", "一直闪退，没法用"]
+SPAM = ["gm", "gm gm", "lol", "🔥🔥🔥", "+1", "nice", "早", "哈哈"]
+PROMO = "Join my channel for FREE crypto signals!!! t.me/notascam"
+EN_NAMES = ["alex", "sam", "jordan", "taylor", "casey", "riley", "morgan", "jamie", "drew", "quinn", "avery",
+            "parker", "rowan", "skyler", "emery", "reese", "harper", "logan", "blake", "charlie"]
+ZH_NAMES = ["小王", "李雷", "韩梅梅", "张伟", "刘洋", "陈静", "杨帆", "赵敏", "周杰", "吴昊"]
+
+
+@dataclass(frozen=True)
+class Person:
+    key: str
+    name: str
+    chinese: bool
+    accounts: dict[str, str]
+    activity: float
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str
+    platform: str
+    user_id: str
+    name: str
+    payload: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Sample:
+    people: list[Person]
+    events: list[Event]
+    moderators: dict[str, str]
+
+
+def _people(rng: random.Random, count: int, linked: int) -> list[Person]:
+    people = []
+    for i in range(count):
+        chinese = rng.random() < 0.35
+        base = rng.choice(ZH_NAMES if chinese else EN_NAMES)
+        if i < linked:
+            accounts = {"discord": str(900000000000000000 + i), "telegram": str(7000000 + i)}
+        elif rng.random() < 0.55:
+            accounts = {"discord": str(900000000000000000 + i)}
+        else:
+            accounts = {"telegram": str(7000000 + i)}
+        people.append(Person(f"p{i}", f"{base}{i}", chinese, accounts, rng.paretovariate(1.4)))
+    return people
+
+
+def _text(rng: random.Random, person: Person) -> str:
+    mood = rng.choices(["positive", "neutral", "negative"], [0.35, 0.45, 0.2])[0]
+    if person.chinese and rng.random() < 0.85:
+        ending = {"positive": ZH_POSITIVE, "neutral": ZH_NEUTRAL, "negative": ZH_NEGATIVE}[mood]
+        return f"{rng.choice(ZH_TOPICS)}{rng.choice(ending)}"
+    ending = {"positive": EN_POSITIVE, "neutral": EN_NEUTRAL, "negative": EN_NEGATIVE}[mood]
+    return f"{rng.choice(EN_OPENERS)}, {rng.choice(EN_TOPICS)} {rng.choice(ending)}"
+
+
+def _chatter(rng: random.Random, people: list[Person], messages: int) -> list[Event]:
+    weights = [p.activity for p in people]
+    events = []
+    for n in range(messages):
+        person = rng.choices(people, weights)[0]
+        platform = rng.choice(sorted(person.accounts))
+        at = START + timedelta(seconds=rng.randrange(DAYS * 86400))
+        roll = rng.random()
+        text = rng.choice(SPAM) if roll < 0.12 else (PROMO if roll < 0.15 else _text(rng, person))
+        events.append(Event(at, "message", platform, person.accounts[platform], person.name,
+                            {"message_id": f"{platform}-{n}", "text": text}))
+    return events
+
+
+def _flood(people: list[Person]) -> list[Event]:
+    """One member sends ten messages ten seconds apart: the cooldown's case."""
+    flooder = next(p for p in people if "discord" in p.accounts)
+    at = START + timedelta(days=3, hours=15)
+    return [Event(at + timedelta(seconds=10 * i), "message", "discord", flooder.accounts["discord"], flooder.name,
+                  {"message_id": f"flood-{i}", "text": f"buy buy buy, message number {i} of my flood"})
+            for i in range(10)]
+
+
+def _reactions(rng: random.Random, people: list[Person], messages: list[Event]) -> list[Event]:
+    events = []
+    for message in rng.sample(messages, k=len(messages) // 3):
+        candidates = [p for p in people if message.platform in p.accounts]
+        for reactor in rng.sample(candidates, k=min(len(candidates), rng.randint(1, 4))):
+            events.append(Event(message.at + timedelta(minutes=rng.randint(1, 120)), "reaction", message.platform,
+                                reactor.accounts[message.platform], reactor.name,
+                                {"message_id": message.payload["message_id"]}))
+    return events
+
+
+def _moderation(rng: random.Random, people: list[Person], moderator: tuple[str, str]) -> list[Event]:
+    events = []
+    for n in range(15):
+        target = rng.choice([p for p in people if "discord" in p.accounts])
+        at = START + timedelta(days=rng.randrange(1, DAYS), hours=rng.randrange(24))
+        events.append(Event(at, "command", "discord", moderator[0], moderator[1],
+                            {"command": "award", "member": target.accounts["discord"], "amount": str(50 * (n % 5 + 1)),
+                             "reason": rng.choice(["helpful answer", "great fan art", "event winner", "bug report"]),
+                             "event_id": f"award-{n}"}))
+    spammer = people[-1]
+    platform = sorted(spammer.accounts)[0]
+    events.append(Event(START + timedelta(days=12), "command", platform, moderator[0], moderator[1],
+                        {"command": "freeze", "member": spammer.accounts[platform], "event_id": "freeze-1",
+                         "member_platform": platform}))
+    return events
+
+
+def _links(people: list[Person], linked: int) -> list[Event]:
+    events = []
+    for i in range(linked):
+        person = people[i]
+        at = START + timedelta(days=10, minutes=5 * i)
+        events.append(Event(at, "link_issue", "discord", person.accounts["discord"], person.name,
+                            {"person": person.key}))
+        events.append(Event(at + timedelta(minutes=2), "link_redeem", "telegram", person.accounts["telegram"],
+                            person.name, {"person": person.key}))
+    return events
+
+
+def generate(seed: int = 7, members: int = 400, messages: int = 2400, linked: int = 8) -> Sample:
+    rng = random.Random(seed)
+    people = _people(rng, members, linked)
+    chatter = _chatter(rng, people, messages) + _flood(people)
+    moderator = ("800000000000000001", "mod-ana")
+    events = chatter + _reactions(rng, people, chatter) + _moderation(rng, people, moderator) + _links(people, linked)
+    events.sort(key=lambda e: (e.at, e.kind))
+    return Sample(people, events, {"discord": moderator[0]})
