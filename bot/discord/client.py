@@ -1,0 +1,198 @@
+"""The Discord bot: discord.py events in, core calls, replies and role changes out.
+
+Dependencies come in through ``__init__`` and commands are registered and
+synced per configured guild in ``setup_hook`` (discord.py's advanced_startup
+pattern). Platform errors are logged with context and never stop the bot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+import structlog
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord import slash
+from bot.discord import translate as tr
+from handlers.commands import ArgType, Command, Permission
+from handlers.config_model import Program, Settings
+from handlers.core import Core
+from handlers.engagement import IncomingMessage
+from handlers.i18n import negotiate, translate
+from handlers.replies import Reply, TierChanged
+
+log = structlog.get_logger(__name__)
+
+
+def intents() -> discord.Intents:
+    wanted = discord.Intents.none()
+    wanted.guilds = wanted.members = wanted.messages = wanted.guild_messages = True
+    wanted.message_content = wanted.reactions = wanted.guild_reactions = wanted.invites = True
+    return wanted
+
+
+class EngageBot(commands.Bot):
+    def __init__(self, core: Core, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None, **kwargs)
+        self.core = core
+        self.settings = settings
+        self.noticed_guilds: set[int] = set()
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(slash.CatalogTranslator())
+        for command in slash.build(self.invoke_command):
+            self.tree.add_command(command)
+        self.tree.on_error = self.on_app_command_error
+        if not self.settings.discord.sync_commands:
+            return
+        for program in self.settings.programs:
+            for community in program.communities:
+                if community.platform == "discord":
+                    await self._sync(discord.Object(id=int(community.id)))
+
+    async def _sync(self, guild: discord.Object) -> None:
+        self.tree.copy_global_to(guild=guild)
+        try:
+            await self.tree.sync(guild=guild)
+        except discord.HTTPException as exc:
+            log.warning("slash command sync failed", guild=guild.id, status=exc.status, error=exc.text)
+
+    def program_of(self, guild_id: int | None) -> Program | None:
+        return self.core.program_for("discord", str(guild_id)) if guild_id is not None else None
+
+    async def invoke_command(self, interaction: discord.Interaction, spec: Command, kwargs: dict[str, Any]) -> None:
+        locale = negotiate(str(interaction.locale))
+        program = self.program_of(interaction.guild_id)
+        if program is None:
+            key = "error.not_in_community" if interaction.guild_id is None else "error.unconfigured"
+            await self._respond(interaction, Reply(translate(key, locale), ok=False, private=True))
+            return
+        moderator = tr.is_moderator(program, interaction.user, interaction.permissions)
+        ctx = tr.context(program, interaction.guild_id, interaction.user, event_id=interaction.id,
+                         when=interaction.created_at, locale=str(interaction.locale), moderator=moderator,
+                         channel_id=interaction.channel_id)
+        args = {a.name: self._arg(a.type, kwargs.get(a.name)) for a in spec.args}
+        reply = await self.core.command(ctx, spec.name, args)
+        if spec.permission is Permission.MODERATOR and not reply.ok:
+            reply = Reply(reply.text, False, True, reply.events)
+        await self._respond(interaction, reply)
+        await self.apply_events(interaction.guild, reply.events)
+
+    @staticmethod
+    def _arg(kind: ArgType, value: Any) -> Any:
+        if kind is ArgType.MEMBER and isinstance(value, discord.abc.User):
+            return tr.member_ref(value)
+        return value
+
+    async def _respond(self, interaction: discord.Interaction, reply: Reply) -> None:
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(reply.text, ephemeral=reply.private)
+            else:
+                await interaction.response.send_message(reply.text, ephemeral=reply.private or not reply.ok)
+        except discord.HTTPException as exc:
+            log.warning("could not answer interaction", interaction=interaction.id, status=exc.status,
+                        error=exc.text)
+
+    async def on_app_command_error(self, interaction: discord.Interaction,
+                                   error: app_commands.AppCommandError) -> None:
+        locale = negotiate(str(interaction.locale))
+        if isinstance(error, app_commands.TransformerError):
+            text = translate("error.unknown_member", locale, name=str(error.value))
+        else:
+            log.error("slash command failed", command=getattr(interaction.command, "name", None),
+                      error=repr(error))
+            text = translate("error.internal", locale)
+        await self._respond(interaction, Reply(text, ok=False, private=True))
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.guild is None:
+            return
+        program = self.program_of(message.guild.id)
+        if program is None:
+            await self._notice_unconfigured(message.guild)
+            return
+        ctx = tr.context(program, message.guild.id, message.author, event_id=message.id, when=message.created_at,
+                         channel_id=message.channel.id)
+        outcome = await self.core.message(ctx, IncomingMessage(str(message.id), message.content))
+        await self.apply_events(message.guild, outcome.events)
+
+    async def _notice_unconfigured(self, guild: discord.Guild) -> None:
+        """Tell moderators once that this guild earns nothing until configured."""
+        if guild.id in self.noticed_guilds:
+            return
+        self.noticed_guilds.add(guild.id)
+        log.warning("message in a guild that is not in config.yaml", guild=guild.id, name=guild.name)
+        channel = guild.system_channel
+        if channel is None:
+            return
+        try:
+            await channel.send(translate("error.unconfigured", "en") + f" (guild id {guild.id})")
+        except discord.HTTPException as exc:
+            log.warning("could not post the unconfigured-guild notice", guild=guild.id, status=exc.status)
+
+    async def _reaction(self, payload: discord.RawReactionActionEvent, added: bool) -> None:
+        program = self.program_of(payload.guild_id)
+        if program is None or payload.guild_id is None:
+            return
+        guild = self.get_guild(payload.guild_id)
+        user = payload.member or (guild.get_member(payload.user_id) if guild else None) or \
+            discord.Object(id=payload.user_id)
+        if getattr(user, "bot", False):
+            return
+        if not isinstance(user, discord.abc.User):
+            user = await self.fetch_user(payload.user_id)
+        ctx = tr.context(program, payload.guild_id, user, event_id=f"{payload.message_id}:{payload.user_id}",
+                         when=discord.utils.utcnow(), channel_id=payload.channel_id)
+        outcome = await self.core.reaction(ctx, str(payload.message_id), added)
+        await self.apply_events(guild, outcome.events)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._reaction(payload, True)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._reaction(payload, False)
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        program = self.program_of(member.guild.id)
+        if program is not None and not member.bot:
+            ctx = tr.context(program, member.guild.id, member, event_id=f"join:{member.id}",
+                             when=member.joined_at or discord.utils.utcnow())
+            await self.core.membership(ctx, "join")
+
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        program = self.program_of(payload.guild_id)
+        if program is not None and not payload.user.bot:
+            ctx = tr.context(program, payload.guild_id, payload.user, event_id=f"leave:{payload.user.id}",
+                             when=discord.utils.utcnow())
+            await self.core.membership(ctx, "leave")
+
+    async def apply_events(self, guild: discord.Guild | None, events: tuple[TierChanged, ...]) -> None:
+        for event in events:
+            if guild is not None:
+                await self._sync_tier_roles(guild, event)
+
+    async def _sync_tier_roles(self, guild: discord.Guild, event: TierChanged) -> None:
+        """Hold exactly the role mapped to the member's new tier (if any)."""
+        program = self.settings.program(event.program_id)
+        wanted = program.tier_roles.get(event.new_tier)
+        mapped = {name for name in program.tier_roles.values()}
+        for platform, user_id in event.accounts:
+            member = guild.get_member(int(user_id)) if platform == "discord" else None
+            if member is None:
+                continue
+            drop = [r for r in member.roles if r.name in mapped and r.name != wanted]
+            add = [r for r in guild.roles if r.name == wanted and r not in member.roles]
+            try:
+                if drop:
+                    await member.remove_roles(*drop, reason=f"tier {event.new_tier}")
+                if add:
+                    await member.add_roles(*add, reason=f"tier {event.new_tier}")
+            except discord.HTTPException as exc:
+                log.warning("tier role sync failed", guild=guild.id, member=user_id, tier=event.new_tier,
+                            status=exc.status, error=exc.text)
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        log.exception("discord event handler failed", event=event_method)
