@@ -104,6 +104,7 @@ class TelegramSettings(Strict):
     webhook_url: str | None = None
     listen: str = "0.0.0.0"
     port: int = Field(8443, ge=1, le=65535)
+    poll_timeout_seconds: int = Field(10, ge=0, le=50)
 
 
 class DiscordSettings(Strict):

@@ -71,6 +71,12 @@ CATALOG: dict[str, dict[str, str]] = {
                            "zh-CN": "此社区尚未加入任何 engagebot 计划，未做任何记录。"},
     "error.internal": {"en": "Something went wrong on our side; nothing was changed. Please try again.",
                        "zh-CN": "我们这边出了点问题，没有做任何更改。请重试。"},
+    "dm.sent": {"en": "I sent you the answer in a private message.", "zh-CN": "我已通过私信把结果发给你。"},
+    "dm.start_bot": {"en": "I can't message you privately yet: open a chat with @{bot}, press Start, then try again.",
+                     "zh-CN": "我还不能私信你：请先打开与 @{bot} 的对话并点击“开始”，然后再试一次。"},
+    "start": {"en": "Hi! I run the loyalty program in your community. Use my commands in the group; "
+                    "private answers (points, link codes) will arrive here.",
+              "zh-CN": "你好！我负责社区的积分计划。请在群里使用命令；积分、关联码等私人信息会发到这里。"},
     "cmd.points": {"en": "Show your points, tier and rank", "zh-CN": "查看你的积分、等级和排名"},
     "cmd.leaderboard": {"en": "Show the leaderboard", "zh-CN": "查看排行榜"},
     "cmd.profile": {"en": "Show a member's profile", "zh-CN": "查看成员资料"},

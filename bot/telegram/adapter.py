@@ -1,0 +1,221 @@
+"""python-telegram-bot handlers: Telegram updates in, core calls, replies out.
+
+Rules specific to Telegram, by design:
+- edited messages earn nothing and change nothing (no double points);
+- forwarded messages earn nothing (they are not the member's own words);
+- a photo or video earns through its caption; a sticker or media without a
+  caption earns nothing;
+- commands need a group that is part of a program; in a private chat the bot
+  says so (``/start`` there enables private answers).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+import structlog
+from telegram import BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeDefault, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    MessageReactionHandler,
+    filters,
+)
+
+from bot.telegram import parse
+from bot.telegram.moderators import ModeratorCache
+from handlers.commands import COMMANDS, Command, Permission
+from handlers.config_model import Program, Settings
+from handlers.context import Actor, Context
+from handlers.core import Core
+from handlers.engagement import IncomingMessage
+from handlers.i18n import negotiate, translate
+from handlers.replies import Reply
+from storage.ledger import utcnow
+
+log = structlog.get_logger(__name__)
+
+ALLOWED_UPDATES = ["message", "edited_message", "message_reaction", "chat_member", "my_chat_member",
+                   "callback_query", "poll_answer"]
+PRESENT = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER,
+           ChatMemberStatus.RESTRICTED}
+
+
+class TelegramAdapter:
+    def __init__(self, core: Core, settings: Settings) -> None:
+        self.core = core
+        self.settings = settings
+        self.moderators = ModeratorCache()
+        self.noticed: set[int] = set()
+
+    def install(self, application: Application) -> None:
+        for spec in COMMANDS:
+            application.add_handler(CommandHandler(spec.name, self._command_callback(spec)))
+        application.add_handler(CommandHandler("start", self.on_start, filters.ChatType.PRIVATE))
+        text_like = (filters.TEXT | filters.CAPTION) & ~filters.COMMAND & ~filters.FORWARDED
+        application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & text_like,
+                                               self.on_message))
+        application.add_handler(MessageReactionHandler(self.on_reaction))
+        application.add_handler(ChatMemberHandler(self.on_chat_member, ChatMemberHandler.CHAT_MEMBER))
+        application.add_handler(ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        application.add_error_handler(self.on_error)
+
+    def program_of(self, chat_id: int) -> Program | None:
+        return self.core.program_for("telegram", str(chat_id))
+
+    @staticmethod
+    def context(program: Program, update: Update, event_id: str, moderator: bool = False) -> Context:
+        user, chat = update.effective_user, update.effective_chat
+        assert user is not None and chat is not None
+        when = (update.effective_message.date if update.effective_message else None) or \
+            getattr(update.message_reaction, "date", None) or getattr(update.chat_member, "date", None)
+        return Context(program=program, platform="telegram", community_id=str(chat.id),
+                       actor=Actor("telegram", str(user.id), user.full_name, user.username),
+                       locale=negotiate(user.language_code or program.locale), event_id=event_id,
+                       now=when.astimezone(UTC).replace(tzinfo=None) if when else utcnow(),
+                       is_moderator=moderator, channel_id=str(chat.id))
+
+    def _command_callback(self, spec: Command) -> Any:
+        async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            await self.on_command(update, context, spec)
+
+        return callback
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE, spec: Command) -> None:
+        message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+        if message is None or chat is None or user is None:
+            return
+        locale = negotiate(user.language_code)
+        program = self.program_of(chat.id) if chat.type != ChatType.PRIVATE else None
+        if program is None:
+            key = "error.not_in_community" if chat.type == ChatType.PRIVATE else "error.unconfigured"
+            await self.send(context, chat.id, translate(key, locale), reply_to=message.message_id)
+            return
+        moderator = spec.permission is Permission.MODERATOR and \
+            await self.moderators.is_moderator(context.bot, program, chat.id, user.id)
+        ctx = self.context(program, update, f"{chat.id}:{message.message_id}", moderator)
+        reply = await self.core.command(ctx, spec.name, parse.arguments(spec, message, list(context.args or [])))
+        await self.deliver(context, update, reply, locale)
+
+    async def deliver(self, context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Reply, locale: str) -> None:
+        """Private replies go by DM when the member has started the bot."""
+        chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+        assert chat is not None and user is not None and message is not None
+        if not reply.private:
+            await self.send(context, chat.id, reply.text, reply_to=message.message_id)
+            return
+        try:
+            await context.bot.send_message(user.id, reply.text)
+        except Forbidden:
+            text = translate("dm.start_bot", locale, bot=context.bot.username)
+            await self.send(context, chat.id, text, reply_to=message.message_id)
+            return
+        await self.send(context, chat.id, translate("dm.sent", locale), reply_to=message.message_id)
+
+    async def send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
+                   reply_to: int | None = None) -> None:
+        try:
+            await context.bot.send_message(chat_id, text, reply_to_message_id=reply_to,
+                                           allow_sending_without_reply=True)
+        except TelegramError as exc:
+            log.warning("telegram send failed", chat=chat_id, error=repr(exc))
+
+    async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if update.effective_chat is not None and user is not None:
+            await self.send(context, update.effective_chat.id, translate("start", negotiate(user.language_code)))
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+        if message is None or chat is None or user is None or user.is_bot:
+            return
+        program = self.program_of(chat.id)
+        if program is None:
+            await self._notice_unconfigured(context, chat.id)
+            return
+        ctx = self.context(program, update, str(message.message_id))
+        await self.core.message(ctx, IncomingMessage(str(message.message_id), message.text or message.caption or ""))
+
+    async def _notice_unconfigured(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+        if chat_id in self.noticed:
+            return
+        self.noticed.add(chat_id)
+        log.warning("message in a Telegram group that is not in config.yaml", chat=chat_id)
+        await self.send(context, chat_id, translate("error.unconfigured", "en") + f" (chat id {chat_id})")
+
+    async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        change = update.message_reaction
+        if change is None or change.user is None or change.user.is_bot:
+            return
+        program = self.program_of(change.chat.id)
+        if program is None:
+            return
+        old = {r.to_json() for r in change.old_reaction}
+        new = {r.to_json() for r in change.new_reaction}
+        ctx = self.context(program, update, f"{change.chat.id}:{change.message_id}:{change.user.id}")
+        for _ in new - old:
+            await self.core.reaction(ctx, str(change.message_id), True)
+        for _ in old - new:
+            await self.core.reaction(ctx, str(change.message_id), False)
+
+    async def on_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        change = update.chat_member
+        if change is None:
+            return
+        self.moderators.forget(change.chat.id)
+        program = self.program_of(change.chat.id)
+        was, now = change.old_chat_member.status in PRESENT, change.new_chat_member.status in PRESENT
+        if program is None or was == now or change.new_chat_member.user.is_bot:
+            return
+        member = change.new_chat_member.user
+        ctx = Context(program=program, platform="telegram", community_id=str(change.chat.id),
+                      actor=Actor("telegram", str(member.id), member.full_name, member.username),
+                      locale=negotiate(member.language_code), event_id=f"member:{update.update_id}",
+                      now=change.date.astimezone(UTC).replace(tzinfo=None))
+        invite = change.invite_link.invite_link if change.invite_link else None
+        await self.core.membership(ctx, "join" if now else "leave", invite)
+
+    async def on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.my_chat_member is not None:
+            self.moderators.forget(update.my_chat_member.chat.id)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update_id = getattr(update, "update_id", None)
+        log.error("telegram handler failed", update_id=update_id, error=repr(context.error),
+                  exc_info=context.error)
+
+
+def command_menu(locale: str, moderator: bool) -> list[BotCommand]:
+    return [BotCommand(c.name, translate(c.help_key, locale)) for c in COMMANDS
+            if moderator or c.permission is Permission.MEMBER]
+
+
+async def register_commands(application: Application) -> None:
+    """setMyCommands from the single declaration, in English and Chinese."""
+    bot = application.bot
+    for language, locale in ((None, "en"), ("zh", "zh-CN")):
+        await bot.set_my_commands(command_menu(locale, False), scope=BotCommandScopeDefault(),
+                                  language_code=language)
+        await bot.set_my_commands(command_menu(locale, True), scope=BotCommandScopeAllChatAdministrators(),
+                                  language_code=language)
+
+
+def build_application(core: Core, settings: Settings, token: str, *, rate_limit: bool = True) -> Application:
+    builder: ApplicationBuilder = Application.builder().token(token)
+    if settings.telegram.base_url:
+        builder = builder.base_url(settings.telegram.base_url)
+    if settings.telegram.base_file_url:
+        builder = builder.base_file_url(settings.telegram.base_file_url)
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    TelegramAdapter(core, settings).install(application)
+    return application

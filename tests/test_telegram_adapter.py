@@ -1,0 +1,255 @@
+"""The Telegram adapter end to end: python-telegram-bot talking to a local fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.telegram import runner
+from bot.telegram.adapter import build_application
+from handlers.commands import COMMANDS, Permission
+from handlers.config_model import Community, Program, Rules, Settings, TelegramSettings
+from handlers.core import Core
+from storage.database import Database
+from storage.models import LedgerEntry, MembershipEvent, Message
+from tests.conftest import reset_schema
+from tests.fakes.telegram_api import FakeTelegram
+
+CHAT = -100222
+ALICE, BOB, CAROL, DAN = 1001, 1002, 1003, 1004
+TOKEN = "123:fake"
+
+
+def settings_for(api_port: int, cooldown: int = 0, **telegram: object) -> Settings:
+    return Settings(programs=(Program(
+        id="acme", name="Acme", rules=Rules(cooldown_seconds=cooldown, min_message_length=10, daily_cap=1000,
+                                            reaction_points=2, max_adjustment=10_000),
+        communities=(Community(platform="telegram", id=str(CHAT)),)),),
+        telegram=TelegramSettings(base_url=f"http://127.0.0.1:{api_port}/bot", poll_timeout_seconds=1,
+                                  base_file_url=f"http://127.0.0.1:{api_port}/file/bot", **telegram))
+
+
+class Harness:
+    def __init__(self, fake: FakeTelegram, core: Core, settings: Settings) -> None:
+        self.fake, self.core, self.settings = fake, core, settings
+        self.application = None
+
+    async def start(self) -> None:
+        self.application = build_application(self.core, self.settings, TOKEN, rate_limit=False)
+        await runner.start(self.application, self.settings.telegram, "s3cret")
+
+    async def stop(self) -> None:
+        if self.application is not None:
+            await runner.stop(self.application)
+            self.application = None
+
+    async def count(self, model: type, *where: object) -> int:
+        async with self.core.db.unit_of_work() as s:
+            return await s.scalar(select(func.count()).select_from(model).where(*where))
+
+    async def settle(self, model: type, expected: int, *where: object) -> None:
+        for _ in range(500):
+            if await self.count(model, *where) >= expected:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"expected {expected} {model.__name__} rows, have {await self.count(model, *where)}")
+
+    async def answer(self, chat_id: int, before: int) -> str:
+        replies = await self.fake.wait_for(lambda: self.fake.replies_to(chat_id)[before:])
+        return replies[0]
+
+    async def command(self, uid: int, text: str, *, chat_id: int = CHAT, dm: bool = False, **kw: object) -> str:
+        target = uid if dm else chat_id
+        before = len(self.fake.replies_to(target))
+        self.fake.message(uid, text, chat_id=chat_id, **kw)
+        return await self.answer(target, before)
+
+    async def balance(self, uid: int) -> int:
+        text = await self.command(uid, "/points", dm=True)
+        return int(text.split(" points")[0].split()[-1].replace(",", ""))
+
+
+@pytest.fixture
+async def harness(tmp_path, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
+    fake = FakeTelegram(CHAT)
+    fake.add_user(ALICE, "alice")
+    fake.add_user(BOB, "bob", language="zh-hans")
+    fake.add_user(CAROL, "carol", admin=True)
+    fake.add_user(DAN, "dan", started=False)
+    await fake.start()
+    marker = request.node.get_closest_marker("cooldown")
+    settings = settings_for(fake.port, marker.args[0] if marker else 0)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/telegram.db")
+    await reset_schema(db)
+    core = Core(settings, db)
+    await core.start()
+    h = Harness(fake, core, settings)
+    await h.start()
+    yield h
+    await h.stop()
+    await fake.stop()
+    await db.dispose()
+
+
+async def test_commands_registered_in_english_and_chinese(harness: Harness) -> None:
+    menus = {(c.get("language_code"), c["scope"]["type"]): [x["command"] for x in c["commands"]]
+             for c in harness.fake.commands}
+    members = [c.name for c in COMMANDS if c.permission is Permission.MEMBER]
+    assert menus[(None, "default")] == members and menus[("zh", "default")] == members
+    assert menus[(None, "all_chat_administrators")] == [c.name for c in COMMANDS]
+    chinese = next(c for c in harness.fake.commands if c.get("language_code") == "zh")
+    assert chinese["commands"][0]["description"] == "查看你的积分、等级和排名"
+    assert harness.fake.calls[:2] == ["getMe", "setMyCommands"] and "deleteWebhook" in harness.fake.calls
+
+
+@pytest.mark.cooldown(60)
+async def test_group_messages_earn_with_cooldown(harness: Harness) -> None:
+    harness.fake.message(ALICE, "hello group, happy to be here")
+    harness.fake.message(ALICE, "second message right away here")
+    harness.fake.message(ALICE, None, sticker={"file_id": "s", "file_unique_id": "s", "type": "regular",
+                                                "width": 1, "height": 1, "is_animated": False, "is_video": False})
+    await harness.settle(Message, 2)
+    assert await harness.count(LedgerEntry) == 1
+    assert await harness.balance(ALICE) == 5
+
+
+async def test_edited_forwarded_and_captioned_messages(harness: Harness) -> None:
+    original = harness.fake.message(ALICE, "my original long message")
+    await harness.settle(LedgerEntry, 1)
+    harness.fake.message(ALICE, "my original long message, edited", kind="edited_message",
+                         message_id=original["message_id"])
+    harness.fake.message(ALICE, "forwarded from some channel text", forward_origin={
+        "type": "hidden_user", "sender_user_name": "x", "date": 1})
+    harness.fake.message(ALICE, None, caption="a photo of our meetup today", photo=[
+        {"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}])
+    await harness.settle(LedgerEntry, 2)
+    await asyncio.sleep(0.2)
+    assert await harness.count(LedgerEntry) == 2 and await harness.count(Message) == 2
+
+
+async def test_private_answers_by_dm_or_start_hint(harness: Harness) -> None:
+    harness.fake.message(ALICE, "hello group, happy to be here")
+    await harness.settle(LedgerEntry, 1)
+    dm = await harness.command(ALICE, "/points@engage_bot", dm=True)
+    assert "You have 5 points" in dm
+    assert "private message" in await harness.answer(CHAT, 0)
+    hint = await harness.command(DAN, "/points")
+    assert "@engage_bot" in hint and "Start" in hint
+
+
+async def test_chinese_replies_from_language_code(harness: Harness) -> None:
+    board = await harness.command(BOB, "/leaderboard")
+    assert "排行榜" in board
+
+
+async def test_moderator_commands_by_reply_username_and_id(harness: Harness) -> None:
+    alice_msg = harness.fake.message(ALICE, "hello group, happy to be here")
+    harness.fake.message(BOB, "bob says hello to everyone")
+    await harness.settle(LedgerEntry, 2)
+    by_reply = await harness.command(CAROL, "/award 100 great answer", reply_to=alice_msg)
+    assert "Awarded 100 points to alice (great answer)" in by_reply
+    by_name = await harness.command(CAROL, "/deduct @alice 5 typo")
+    assert "New balance: 100" in by_name
+    by_id = await harness.command(CAROL, f"/award {BOB} 7 thanks")
+    assert "Awarded 7 points to bob" in by_id
+    refused = await harness.command(ALICE, "/award @alice 100 me")
+    assert "Only moderators can use /award" in refused
+    assert "can no longer earn" in await harness.command(CAROL, "/freeze @bob")
+    assert "can earn points again" in await harness.command(CAROL, "/unfreeze @bob")
+    assert await harness.count(LedgerEntry) == 5
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("/award @alice abc reason", "'abc' is not a whole number"),
+    ("/award @alice -5 reason", "at least 1, got -5"),
+    ("/award @alice 1e9 reason", "'1e9' is not a whole number"),
+    ("/award @nobody 5 reason", "don't know the member @nobody"),
+    ("/award @alice 5", "/award needs reason"),
+])
+async def test_bad_input_is_answered_and_nothing_written(harness: Harness, text: str, expected: str) -> None:
+    harness.fake.message(ALICE, "hello group, happy to be here")
+    await harness.settle(LedgerEntry, 1)
+    assert expected in await harness.command(CAROL, text)
+    assert await harness.count(LedgerEntry) == 1
+
+
+async def test_command_in_private_chat_needs_a_group(harness: Harness) -> None:
+    reply = await harness.command(ALICE, "/leaderboard", chat_id=ALICE, dm=True)
+    assert "inside a community" in reply
+    welcome = await harness.command(ALICE, "/start", chat_id=ALICE, dm=True)
+    assert "loyalty program" in welcome
+
+
+async def test_reactions_pay_and_removal_reverses(harness: Harness) -> None:
+    msg = harness.fake.message(ALICE, "look at this photo of the meetup")
+    await harness.settle(LedgerEntry, 1)
+    harness.fake.reaction(BOB, msg["message_id"], [], ["👍"])
+    harness.fake.reaction(BOB, msg["message_id"], ["👍"], ["👍", "🔥"])
+    harness.fake.reaction(CAROL, msg["message_id"], [], ["❤"])
+    await harness.settle(LedgerEntry, 3)
+    harness.fake.reaction(BOB, msg["message_id"], ["👍", "🔥"], [])
+    await harness.settle(LedgerEntry, 4)
+    assert await harness.balance(ALICE) == 7
+
+
+async def test_join_through_invite_link_is_recorded(harness: Harness) -> None:
+    harness.fake.join(DAN, "https://t.me/+AbCdEf123")
+    await harness.settle(MembershipEvent, 1)
+    async with harness.core.db.unit_of_work() as s:
+        assert await s.scalar(select(MembershipEvent.invite)) == "https://t.me/+AbCdEf123"
+    assert "chat_member" in harness.fake.allowed and "message_reaction" in harness.fake.allowed
+
+
+async def test_restart_does_not_reprocess_updates(harness: Harness) -> None:
+    for i in range(3):
+        harness.fake.message(ALICE, f"message number {i} before restart")
+    await harness.settle(LedgerEntry, 3)
+    await harness.stop()
+    assert harness.fake.confirmed == harness.fake.next_update_id and not harness.fake.queue
+    harness.fake.message(ALICE, "message after the restart")
+    await harness.start()
+    await harness.settle(LedgerEntry, 4)
+    await asyncio.sleep(0.2)
+    assert await harness.count(LedgerEntry) == 4 and await harness.count(Message) == 4
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_webhook_refuses_wrong_secret(tmp_path) -> None:
+    fake = FakeTelegram(CHAT)
+    fake.add_user(ALICE, "alice")
+    await fake.start()
+    port = _free_port()
+    settings = settings_for(fake.port, webhook_url=f"http://127.0.0.1:{port}/hook", listen="127.0.0.1", port=port)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/hook.db")
+    await reset_schema(db)
+    core = Core(settings, db)
+    await core.start()
+    h = Harness(fake, core, settings)
+    await h.start()
+    try:
+        assert fake.webhook["secret_token"] == "s3cret" and fake.webhook["url"].endswith("/hook")
+        update = {"update_id": 1, "message": fake.message(ALICE, "hello via webhook delivery")}
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{port}/hook"
+            wrong = await http.post(url, data=json.dumps(update), headers={
+                "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": "guess"})
+            assert wrong.status == 403
+            right = await http.post(url, data=json.dumps(update), headers={
+                "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": "s3cret"})
+            assert right.status == 200
+        await h.settle(LedgerEntry, 1)
+    finally:
+        await h.stop()
+        await fake.stop()
+        await db.dispose()
