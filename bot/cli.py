@@ -15,6 +15,7 @@ from bot import config as config_loader
 from bot import export as export_module
 from bot import logs
 from bot.config import ConfigError, Secrets
+from bot.sentiment_cli import app as sentiment_app
 from storage import schema
 from storage.database import Database
 from storage.schema import SchemaOutOfDate
@@ -25,6 +26,7 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Points ledger commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(sentiment_app, name="sentiment")
 console = Console()
 err = Console(stderr=True)
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "config.yaml"

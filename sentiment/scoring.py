@@ -1,0 +1,81 @@
+"""``score(texts)``: batched sentiment with a language gate in front of the model.
+
+Text the model cannot judge (nothing but emoji, links or mentions; empty after
+cleaning; a language it was not trained for) gets the label ``unscored``
+instead of a confident-looking guess. Scoring never raises for odd input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from sentiment.labels import LABELS, UNSCORED
+from sentiment.language import detect
+from sentiment.normalize import has_words, normalize
+
+
+@dataclass(frozen=True)
+class Score:
+    label: str
+    p_negative: float | None
+    p_neutral: float | None
+    p_positive: float | None
+    language: str
+    model_version: str
+
+
+class Backend(Protocol):
+    """A model that maps normalised texts to (n, 3) probabilities in LABELS order."""
+
+    version: str
+    languages: frozenset[str] | None
+
+    def probabilities(self, texts: list[str]) -> np.ndarray: ...
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+class Scorer:
+    def __init__(self, backend: Backend, batch_size: int = 64, gate_languages: bool = True) -> None:
+        self.backend = backend
+        self.batch_size = batch_size
+        self.gate_languages = gate_languages
+
+    @property
+    def version(self) -> str:
+        return self.backend.version
+
+    def _eligible(self, text: str) -> tuple[str, str | None]:
+        """(language, normalised text or None when unscorable)."""
+        if not has_words(text):
+            return "und", None
+        clean = normalize(text)
+        language = detect(clean)
+        supported = self.backend.languages
+        if self.gate_languages and supported is not None and language not in supported:
+            return language, None
+        return language, clean
+
+    def score(self, texts: Sequence[str]) -> list[Score]:
+        prepared = [self._eligible(t if isinstance(t, str) else "") for t in texts]
+        todo = [i for i, (_, clean) in enumerate(prepared) if clean is not None]
+        probs: dict[int, np.ndarray] = {}
+        for start in range(0, len(todo), self.batch_size):
+            chunk = todo[start : start + self.batch_size]
+            result = self.backend.probabilities([prepared[i][1] or "" for i in chunk])
+            probs.update(zip(chunk, result, strict=True))
+        out = []
+        for i, (language, _) in enumerate(prepared):
+            if i not in probs:
+                out.append(Score(UNSCORED, None, None, None, language, self.version))
+                continue
+            p = probs[i]
+            out.append(Score(LABELS[int(np.argmax(p))], float(p[0]), float(p[1]), float(p[2]), language, self.version))
+        return out

@@ -1,0 +1,89 @@
+"""The batching worker that scores pending messages off the hot path.
+
+Ingestion only stores a message as pending. This worker collects up to
+``batch_size`` pending texts (or fewer once the oldest has waited
+``max_wait_seconds``), scores them in a thread so the event loop keeps
+serving chat, and writes each result conditionally. A crash at any point
+leaves unwritten messages pending, to be picked up on the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+import structlog
+
+from sentiment.labels import UNSCORED
+from sentiment.scoring import Score, Scorer
+from storage import sentiment_store
+from storage.database import Database
+from storage.ledger import utcnow
+
+log = structlog.get_logger(__name__)
+
+
+class SentimentWorker:
+    def __init__(self, db: Database, scorer: Scorer, batch_size: int = 64, max_wait_seconds: float = 2.0) -> None:
+        self.db = db
+        self.scorer = scorer
+        self.batch_size = batch_size
+        self.max_wait = max_wait_seconds
+        self._waiting_since: float | None = None
+
+    def score_safely(self, texts: Sequence[str]) -> list[Score]:
+        """Never raises: a failing batch is retried text by text, then marked unscored."""
+        try:
+            return self.scorer.score(texts)
+        except Exception:
+            log.exception("sentiment batch failed; retrying one by one", size=len(texts))
+        out = []
+        for text in texts:
+            try:
+                out.extend(self.scorer.score([text]))
+            except Exception:
+                log.exception("sentiment text failed; marking unscored", length=len(text))
+                out.append(Score(UNSCORED, None, None, None, "und", self.scorer.version))
+        return out
+
+    def _ready(self, found: int, force: bool) -> bool:
+        if force or found >= self.batch_size:
+            return True
+        now = time.monotonic()
+        self._waiting_since = self._waiting_since or now
+        return now - self._waiting_since >= self.max_wait
+
+    async def run_once(self, force: bool = False) -> int:
+        """Score one batch; return how many results were written."""
+        async with self.db.unit_of_work() as session:
+            batch = await sentiment_store.pending(session, self.batch_size)
+        if not batch or not self._ready(len(batch), force):
+            return 0
+        self._waiting_since = None
+        scores = await asyncio.to_thread(self.score_safely, [p.text for p in batch])
+        written = 0
+        async with self.db.unit_of_work() as session:
+            now = utcnow()
+            for item, score in zip(batch, scores, strict=True):
+                written += await sentiment_store.save(session, item.id, {
+                    "sentiment_label": score.label, "p_negative": score.p_negative, "p_neutral": score.p_neutral,
+                    "p_positive": score.p_positive, "language": score.language[:16],
+                    "model_version": score.model_version[:64]}, now)
+        return written
+
+    async def drain(self) -> int:
+        total = 0
+        while written := await self.run_once(force=True):
+            total += written
+        return total
+
+    async def run(self, poll_seconds: float = 0.5) -> None:
+        """Score forever (``engagebot run``); errors are logged, never fatal."""
+        while True:
+            try:
+                if await self.run_once():
+                    continue
+            except Exception:
+                log.exception("sentiment worker iteration failed")
+            await asyncio.sleep(poll_seconds)
