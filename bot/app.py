@@ -16,6 +16,8 @@ from bot import config as config_loader
 from bot.config import ConfigError, Secrets
 from handlers.config_model import Settings
 from handlers.core import Core
+from sentiment import loader as sentiment_loader
+from sentiment.worker import SentimentWorker
 from storage import schema
 from storage.database import Database
 
@@ -51,6 +53,11 @@ def missing_tokens_message() -> str:
             f"{config_loader.ENV_TELEGRAM_TOKEN} (Telegram bot token from BotFather), then run again")
 
 
+def sentiment_worker(app: App) -> SentimentWorker:
+    s = app.settings.sentiment
+    return SentimentWorker(app.db, sentiment_loader.load(s), s.batch_size, s.max_wait_seconds)
+
+
 async def run(app: App) -> None:
     """Run every adapter whose token is set until one stops or is cancelled."""
     tasks = []
@@ -64,6 +71,7 @@ async def run(app: App) -> None:
         tasks.append(asyncio.create_task(run_telegram(app), name="telegram"))
     if not tasks:
         raise ConfigError(missing_tokens_message())
+    tasks.append(asyncio.create_task(sentiment_worker(app).run(), name="sentiment"))
     log.info("engagebot running", adapters=[t.get_name() for t in tasks])
     try:
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

@@ -57,6 +57,7 @@ def test_demo_then_export_and_verify(workdir: Path, monkeypatch: pytest.MonkeyPa
     assert result.exit_code == 0, result.output
     report = (workdir / "out" / "report.md").read_text()
     assert "ledger verify: OK" in report and "## Top 10" in report and "too_short" in report
+    assert "### by language" in report and "| zh |" in report and "| telegram |" in report
     monkeypatch.setenv("ENGAGEBOT_DATABASE_URL", f"sqlite+aiosqlite:///{workdir / 'out' / 'engagebot-demo.db'}")
     runner.invoke(app, ["init"])
     assert runner.invoke(app, ["ledger", "verify"]).exit_code == 0

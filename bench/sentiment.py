@@ -1,0 +1,112 @@
+"""Sentiment speed and the quality cost of quantisation.
+
+    python bench/sentiment.py [--runs 5] [--limit 2000]
+
+texts/s at batch 1 and 64 on the TweetEval validation tweets for torch fp32
+(the fine-tuned checkpoint in artifacts/hf-model, from `python -m
+sentiment.train`; needs the train extra) and for the shipped int8 ONNX model
+(plus the fp32 ONNX export in artifacts/ when present); medians over --runs.
+Also prints macro-recall per variant, i.e. what quantisation costs.
+Target: shipped model >= 600 texts/s at batch 64 on 2 cores, <= 1 point of
+macro-recall lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from sentiment import data  # noqa: E402
+from sentiment.metrics import report  # noqa: E402
+from sentiment.normalize import normalize  # noqa: E402
+from sentiment.onnx_backend import SHIPPED, OnnxBackend  # noqa: E402
+
+Probs = Callable[[list[str]], np.ndarray]
+
+
+def torch_backend(model_dir: Path) -> Probs | None:
+    try:
+        import torch
+        from transformers import AutoModelForSequenceClassification
+    except ImportError:
+        return None
+    if not model_dir.exists():
+        return None
+    torch.set_num_threads(2)
+    backend = OnnxBackend(SHIPPED)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+
+    def probabilities(texts: list[str]) -> np.ndarray:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        encoded = backend.tokenizer.encode_batch([texts[i] for i in order])
+        ids = torch.tensor([e.ids for e in encoded])
+        mask = torch.tensor([e.attention_mask for e in encoded])
+        with torch.no_grad():
+            probs = torch.softmax(model(input_ids=ids, attention_mask=mask).logits, -1).numpy()
+        out = np.empty_like(probs)
+        out[order] = probs
+        return out
+
+    return probabilities
+
+
+def throughput(probabilities: Probs, texts: list[str], batch: int, runs: int) -> float:
+    rates = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        for i in range(0, len(texts), batch):
+            probabilities(texts[i : i + batch])
+        rates.append(len(texts) / (time.perf_counter() - started))
+    return statistics.median(rates)
+
+
+def macro_recall(probabilities: Probs, texts: list[str], gold: list[int]) -> float:
+    pred = [int(np.argmax(p)) for i in range(0, len(texts), 64) for p in probabilities(texts[i : i + 64])]
+    return report(gold, pred, ("negative", "neutral", "positive")).macro_recall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--limit", type=int, default=2000, help="texts per run at batch 64")
+    parser.add_argument("--limit-batch1", type=int, default=300, help="texts per run at batch 1")
+    parser.add_argument("--torch-model", type=Path, default=ROOT / "artifacts" / "hf-model")
+    args = parser.parse_args()
+    rows = data.tweeteval_val()
+    texts, gold = [normalize(r.text) for r in rows], [r.label for r in rows]
+    variants: dict[str, Probs | None] = {
+        "torch fp32": torch_backend(args.torch_model),
+        "onnx fp32": OnnxBackend(SHIPPED, ROOT / "artifacts" / "model.fp32.onnx", threads=2).probabilities
+        if (ROOT / "artifacts" / "model.fp32.onnx").exists() else None,
+        "onnx int8 (shipped)": OnnxBackend(SHIPPED, threads=2).probabilities,
+    }
+    results = {}
+    for name, probabilities in variants.items():
+        if probabilities is None:
+            print(f"{name:20s} skipped (train it with `python -m sentiment.train` and the train extra)")
+            continue
+        b1 = throughput(probabilities, texts[: args.limit_batch1], 1, args.runs)
+        b64 = throughput(probabilities, texts[: args.limit], 64, args.runs)
+        recall = macro_recall(probabilities, texts, gold)
+        results[name] = (b64, recall)
+        print(f"{name:20s} batch 1: {b1:7.0f} texts/s   batch 64: {b64:7.0f} texts/s   "
+              f"TweetEval val macro-recall {recall:.3f}   (median of {args.runs} runs)", flush=True)
+    shipped = results["onnx int8 (shipped)"]
+    for reference in ("torch fp32", "onnx fp32"):
+        if reference in results:
+            base = results[reference]
+            print(f"shipped vs {reference}: {shipped[0] / base[0]:.2f}x speed at batch 64, "
+                  f"macro-recall {100 * (shipped[1] - base[1]):+.1f} points")
+
+
+if __name__ == "__main__":
+    main()
