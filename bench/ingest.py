@@ -144,7 +144,7 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=4000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--members", type=int, default=1_000_000)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 64])
     args = parser.parse_args()
     for name, url in backends():
         for lanes in args.concurrency:

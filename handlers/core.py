@@ -12,7 +12,8 @@ from typing import Any
 
 import structlog
 
-from handlers import engagement, membership, reactions
+from handlers import membership, reactions
+from handlers.batching import MessageBatcher
 from handlers.commands import BY_NAME, Permission
 from handlers.config_model import Settings
 from handlers.context import Context
@@ -31,6 +32,7 @@ class Core:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.db = db
+        self.batcher = MessageBatcher(db)
 
     async def start(self) -> None:
         """Create each configured program's ledger head (idempotent)."""
@@ -59,8 +61,8 @@ class Core:
         return reply
 
     async def message(self, ctx: Context, message: IncomingMessage) -> MessageOutcome:
-        async with self.db.unit_of_work() as session:
-            return await engagement.on_message(session, ctx, message)
+        """Points for a chat message; concurrent messages share one transaction."""
+        return await self.batcher.submit(ctx, message)
 
     async def reaction(self, ctx: Context, message_id: str, added: bool) -> ReactionOutcome:
         async with self.db.unit_of_work() as session:

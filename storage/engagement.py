@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import EngagementState, Message
@@ -12,33 +12,46 @@ from storage.upsert import insert_for
 
 
 async def state(session: AsyncSession, program_id: str, member_id: int) -> EngagementState:
-    found = await session.get(EngagementState, (program_id, member_id))
-    if found is not None:
-        return found
-    fresh = EngagementState(program_id=program_id, member_id=member_id, day_points=0, streak=0, frozen=False)
-    session.add(fresh)
-    return fresh
+    return (await states(session, program_id, {member_id}))[member_id]
 
 
-async def store_message(session: AsyncSession, **values: object) -> int | None:
-    """Insert a message; None if this platform message was already stored."""
-    stmt = insert_for(session, Message.__table__).values(**values).on_conflict_do_nothing(
-        index_elements=["platform", "community_id", "platform_message_id"]).returning(Message.__table__.c.id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def states(session: AsyncSession, program_id: str, member_ids: set[int]) -> dict[int, EngagementState]:
+    """Loaded (or new, pending insert) state rows for each member."""
+    rows = await session.scalars(select(EngagementState).where(
+        EngagementState.program_id == program_id, EngagementState.member_id.in_(sorted(member_ids))))
+    found = {row.member_id: row for row in rows}
+    for member_id in member_ids - set(found):
+        found[member_id] = EngagementState(program_id=program_id, member_id=member_id, day_points=0, streak=0,
+                                           frozen=False)
+        session.add(found[member_id])
+    return found
 
 
-async def seen_recently(session: AsyncSession, member_id: int, text_hash: str, since: datetime,
-                        exclude_id: int) -> bool:
-    """Did this text already earn for this member since ``since``?"""
-    found = await session.scalar(select(Message.id).where(
-        Message.member_id == member_id, Message.text_hash == text_hash, Message.created_at >= since,
-        Message.id != exclude_id, Message.points > 0).limit(1))
-    return found is not None
+async def store_messages(session: AsyncSession, rows: list[dict[str, object]]) -> dict[tuple[str, str], int]:
+    """Insert messages; returns (community, platform message id) -> row id for the
+    ones not stored before (a redelivered message is absent from the result)."""
+    table = Message.__table__
+    stmt = insert_for(session, table).on_conflict_do_nothing(
+        index_elements=["platform", "community_id", "platform_message_id"]
+    ).returning(table.c.id, table.c.community_id, table.c.platform_message_id, sort_by_parameter_order=True)
+    result = await session.execute(stmt, rows)
+    return {(r.community_id, r.platform_message_id): r.id for r in result}
 
 
-async def record_outcome(session: AsyncSession, message_id: int, points: int, refusal: str | None) -> None:
-    await session.execute(update(Message.__table__).where(Message.__table__.c.id == message_id)
-                          .values(points=points, refusal=refusal))
+async def last_earned(session: AsyncSession, pairs: set[tuple[int, str]], since: datetime) -> dict[tuple[int, str], datetime]:
+    """Latest time each (member, text hash) earned points since ``since``."""
+    rows = await session.execute(
+        select(Message.member_id, Message.text_hash, func.max(Message.created_at))
+        .where(tuple_(Message.member_id, Message.text_hash).in_(sorted(pairs)), Message.points > 0,
+               Message.created_at >= since)
+        .group_by(Message.member_id, Message.text_hash))
+    return {(m, h): at for m, h, at in rows}
+
+
+async def record_outcomes(session: AsyncSession, outcomes: list[dict[str, object]]) -> None:
+    table = Message.__table__
+    await session.execute(update(table).where(table.c.id == bindparam("row_id"))
+                          .values(points=bindparam("p"), refusal=bindparam("r")), outcomes)
 
 
 async def message_author(session: AsyncSession, platform: str, community_id: str,

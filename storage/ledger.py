@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Balance, LedgerEntry, ProgramState, Reason, ScoreCount
@@ -103,66 +103,114 @@ async def _lock_head(session: AsyncSession, program_id: str) -> tuple[str, int]:
     return row.head_hash, row.entry_count
 
 
-async def _current(session: AsyncSession, program_id: str, member_id: int) -> tuple[int, int] | None:
-    row = (await session.execute(
-        select(Balance.balance, Balance.lifetime)
-        .where(Balance.program_id == program_id, Balance.member_id == member_id)
-    )).one_or_none()
-    return None if row is None else (row.balance, row.lifetime)
+async def _balances(session: AsyncSession, program_id: str, member_ids: set[int]) -> dict[int, tuple[int, int]]:
+    rows = await session.execute(select(Balance.member_id, Balance.balance, Balance.lifetime).where(
+        Balance.program_id == program_id, Balance.member_id.in_(sorted(member_ids))))
+    return {r.member_id: (r.balance, r.lifetime) for r in rows}
 
 
-async def _bump_score(session: AsyncSession, program_id: str, score: int, by: int) -> None:
-    stmt = insert_for(session, ScoreCount.__table__).values(program_id=program_id, score=score, members=by)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["program_id", "score"], set_={"members": ScoreCount.__table__.c.members + by}
-    ))
+async def _existing_keys(session: AsyncSession, keys: list[str]) -> dict[str, int]:
+    rows = await session.execute(select(LedgerEntry.idempotency_key, LedgerEntry.id)
+                                 .where(LedgerEntry.idempotency_key.in_(keys)))
+    return {r.idempotency_key: r.id for r in rows}
 
 
-async def _move_balance(session: AsyncSession, posting: Posting, current: tuple[int, int] | None) -> tuple[int, int]:
-    balance, lifetime = current or (0, 0)
-    new_balance, new_lifetime = balance + posting.delta, lifetime + posting.lifetime()
-    if new_balance < 0:
-        raise InsufficientBalance(balance, -posting.delta)
+@dataclass
+class _Batch:
+    """In-memory view of one program's append: entries, balances and rank counts."""
+
+    head_hash: str
+    count: int
+    balances: dict[int, tuple[int, int]]
+    known: set[int]
+    entries: list[dict[str, object]]
+    histogram: dict[int, int]
+
+    def apply(self, posting: Posting) -> tuple[int, int, int]:
+        balance, lifetime = self.balances.get(posting.member_id, (0, 0))
+        new_balance, new_lifetime = balance + posting.delta, lifetime + posting.lifetime()
+        if new_balance < 0:
+            raise InsufficientBalance(balance, -posting.delta)
+        if posting.member_id not in self.balances:
+            self.histogram[new_lifetime] = self.histogram.get(new_lifetime, 0) + 1
+        elif new_lifetime != lifetime:
+            self.histogram[lifetime] = self.histogram.get(lifetime, 0) - 1
+            self.histogram[new_lifetime] = self.histogram.get(new_lifetime, 0) + 1
+        self.balances[posting.member_id] = (new_balance, new_lifetime)
+        self.count += 1
+        entry: dict[str, object] = {
+            "program_id": posting.program_id, "seq": self.count, "member_id": posting.member_id,
+            "delta": posting.delta, "lifetime_delta": posting.lifetime(), "reason": str(posting.reason),
+            "reference": posting.reference, "idempotency_key": posting.idempotency_key, "actor": posting.actor,
+            "note": posting.note, "created_at": (posting.created_at or utcnow()).replace(tzinfo=None),
+        }
+        digest = chain(self.head_hash, entry)
+        self.entries.append({**entry, "prev_hash": self.head_hash, "hash": digest})
+        self.head_hash = digest
+        return new_balance, new_lifetime, lifetime
+
+
+async def _write(session: AsyncSession, program_id: str, batch: _Batch, touched: set[int]) -> list[int]:
     table = Balance.__table__
-    if current is None:
-        await session.execute(table.insert().values(
-            program_id=posting.program_id, member_id=posting.member_id, balance=new_balance, lifetime=new_lifetime))
-        await _bump_score(session, posting.program_id, new_lifetime, 1)
-        return new_balance, new_lifetime
-    await session.execute(update(table).where(
-        table.c.program_id == posting.program_id, table.c.member_id == posting.member_id
-    ).values(balance=new_balance, lifetime=new_lifetime))
-    if new_lifetime != lifetime:
-        await _bump_score(session, posting.program_id, lifetime, -1)
-        await _bump_score(session, posting.program_id, new_lifetime, 1)
-    return new_balance, new_lifetime
+    ids = (await session.execute(LedgerEntry.__table__.insert().returning(
+        LedgerEntry.__table__.c.id, sort_by_parameter_order=True), batch.entries)).scalars().all()
+    new = [{"program_id": program_id, "member_id": m, "balance": batch.balances[m][0],
+            "lifetime": batch.balances[m][1]} for m in sorted(touched - batch.known)]
+    old = [{"p": program_id, "m": m, "b": batch.balances[m][0], "l": batch.balances[m][1]}
+           for m in sorted(touched & batch.known)]
+    if new:
+        await session.execute(table.insert(), new)
+    if old:
+        await session.execute(update(table).where(table.c.program_id == bindparam("p"),
+                                                  table.c.member_id == bindparam("m"))
+                              .values(balance=bindparam("b"), lifetime=bindparam("l")), old)
+    counts = [{"program_id": program_id, "score": s, "members": n} for s, n in sorted(batch.histogram.items()) if n]
+    if counts:
+        stmt = insert_for(session, ScoreCount.__table__)
+        await session.execute(stmt.on_conflict_do_update(
+            index_elements=["program_id", "score"],
+            set_={"members": ScoreCount.__table__.c.members + stmt.excluded.members}), counts)
+    await session.execute(update(ProgramState.__table__).where(ProgramState.id == program_id)
+                          .values(head_hash=batch.head_hash, entry_count=batch.count))
+    return list(ids)
+
+
+async def post_many(session: AsyncSession, program_id: str, postings: list[Posting]) -> list[Posted]:
+    """Append several entries of one program under one chain-head lock.
+
+    Set-based: one lock, one key lookup, one balance lookup and a handful of
+    multi-row writes for the whole list, so a burst of chat costs about the
+    same round-trips as a single message. Raises InsufficientBalance (and
+    writes nothing, as the caller's transaction rolls back) if any posting
+    would take a balance below zero.
+    """
+    head_hash, count = await _lock_head(session, program_id)
+    existing = await _existing_keys(session, [p.idempotency_key for p in postings])
+    balances = await _balances(session, program_id, {p.member_id for p in postings})
+    batch = _Batch(head_hash, count, balances, set(balances), [], {})
+    results: list[Posted] = []
+    first: dict[str, int] = {}
+    touched: set[int] = set()
+    for posting in postings:
+        key = posting.idempotency_key
+        if key in existing or key in first:
+            balance, lifetime = batch.balances.get(posting.member_id, (0, 0))
+            results.append(Posted(True, balance, lifetime, lifetime, existing.get(key)))
+            continue
+        first[key] = len(results)
+        touched.add(posting.member_id)
+        balance, lifetime, old_lifetime = batch.apply(posting)
+        results.append(Posted(False, balance, lifetime, old_lifetime))
+    if not batch.entries:
+        return results
+    ids = dict(zip(first, await _write(session, program_id, batch, touched), strict=True))
+    return [Posted(r.duplicate, r.balance, r.lifetime, r.old_lifetime, r.entry_id or ids[p.idempotency_key])
+            for r, p in zip(results, postings, strict=True)]
 
 
 async def post(session: AsyncSession, posting: Posting) -> Posted:
     """Append one entry and move the balance, inside the caller's transaction."""
-    head_hash, count = await _lock_head(session, posting.program_id)
-    current = await _current(session, posting.program_id, posting.member_id)
-    old_lifetime = current[1] if current else 0
-    existing = await session.scalar(
-        select(LedgerEntry.id).where(LedgerEntry.idempotency_key == posting.idempotency_key))
-    if existing is not None:
-        balance, lifetime = current or (0, 0)
-        return Posted(True, balance, lifetime, lifetime, existing)
-    balance, lifetime = await _move_balance(session, posting, current)
-    entry: dict[str, object] = {
-        "program_id": posting.program_id, "seq": count + 1, "member_id": posting.member_id,
-        "delta": posting.delta, "lifetime_delta": posting.lifetime(), "reason": str(posting.reason),
-        "reference": posting.reference, "idempotency_key": posting.idempotency_key, "actor": posting.actor,
-        "note": posting.note, "created_at": (posting.created_at or utcnow()).replace(tzinfo=None),
-    }
-    digest = chain(head_hash, entry)
-    entry_id = (await session.execute(
-        LedgerEntry.__table__.insert().values(**entry, prev_hash=head_hash, hash=digest)
-        .returning(LedgerEntry.__table__.c.id)
-    )).scalar_one()
-    await session.execute(update(ProgramState.__table__).where(ProgramState.id == posting.program_id)
-                          .values(head_hash=digest, entry_count=count + 1))
-    return Posted(False, balance, lifetime, old_lifetime, entry_id)
+    return (await post_many(session, posting.program_id, [posting]))[0]
 
 
 async def reverse(session: AsyncSession, entry_id: int, actor: str, note: str) -> Posted:
@@ -183,5 +231,5 @@ async def find_by_key(session: AsyncSession, idempotency_key: str) -> LedgerEntr
 
 
 async def balance_of(session: AsyncSession, program_id: str, member_id: int) -> int:
-    current = await _current(session, program_id, member_id)
+    current = (await _balances(session, program_id, {member_id})).get(member_id)
     return current[0] if current else 0

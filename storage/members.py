@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Identity, Member
@@ -50,6 +50,25 @@ async def resolve(session: AsyncSession, platform: str, user_id: str, display_na
     raced = await find(session, platform, user_id)
     assert raced is not None
     return raced.member_id
+
+
+async def resolve_many(session: AsyncSession, accounts: list[tuple[str, str, str, str | None]],
+                       now: datetime) -> dict[tuple[str, str], int]:
+    """Member ids for many (platform, user id, display name, username) at once."""
+    keys = sorted({(a[0], a[1]) for a in accounts})
+    rows = await session.scalars(select(Identity).where(tuple_(Identity.platform, Identity.platform_user_id).in_(keys)))
+    found = {(r.platform, r.platform_user_id): r for r in rows}
+    out: dict[tuple[str, str], int] = {}
+    for platform, user_id, display_name, username in accounts:
+        identity = found.get((platform, user_id))
+        name, handle = display_name[:128], username.lstrip("@").lower() if username else None
+        if identity is None:
+            out[(platform, user_id)] = await resolve(session, platform, user_id, display_name, username, now)
+            continue
+        if (identity.display_name, identity.username) != (name, handle):
+            identity.display_name, identity.username = name, handle
+        out[(platform, user_id)] = identity.member_id
+    return out
 
 
 async def identities(session: AsyncSession, member_id: int) -> list[IdentityView]:

@@ -3,6 +3,7 @@ ENGAGEBOT_TEST_POSTGRES_URL is set (CI sets it)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -17,7 +18,33 @@ from storage.database import Database
 from storage.models import Base
 
 PG_URL = os.environ.get("ENGAGEBOT_TEST_POSTGRES_URL")
+PG_SCHEMA = f"engagebot_test_{os.getpid()}"
 T0 = datetime(2026, 3, 2, 12, 0, 0)
+
+
+def open_database(url: str) -> Database:
+    """A Database; on PostgreSQL inside this test session's own schema, so two
+    test runs sharing a server (a developer and CI) cannot disturb each other."""
+    if not url.startswith("postgresql"):
+        return Database(url)
+    return Database(url, connect_args={"server_settings": {"search_path": PG_SCHEMA}})
+
+
+async def _pg_schema(sql: str) -> None:
+    database = Database(PG_URL or "")
+    async with database.engine.begin() as conn:
+        await conn.execute(text(sql))
+    await database.dispose()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if PG_URL:
+        asyncio.run(_pg_schema(f"CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if PG_URL:
+        asyncio.run(_pg_schema(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
 
 
 def settings_for_tests(**rules: int) -> Settings:
@@ -47,7 +74,7 @@ def backend_url(backend: str, tmp_path: object) -> str:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def db(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Database]:
-    database = Database(backend_url(request.param, tmp_path))
+    database = open_database(backend_url(request.param, tmp_path))
     await reset_schema(database)
     yield database
     await database.dispose()

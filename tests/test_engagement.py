@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from handlers.core import Core
 from handlers.engagement import IncomingMessage, fingerprint
 from storage.models import LedgerEntry, Message
+from storage.verify import verify
 from tests.conftest import T0, ctx
 
 LONG = "hello everyone, how are you today?"
@@ -96,3 +98,35 @@ def _ref(user: str):
     from handlers.context import MemberRef
 
     return MemberRef("discord", user)
+
+
+async def test_concurrent_burst_obeys_rules_like_sequential(core: Core) -> None:
+    texts = [f"burst message number {i} here" for i in range(8)] + ["burst message number 0 here"]
+    burst = [core.message(ctx(core, "1", now=T0 + timedelta(seconds=30 * i), event=f"b{i}"),
+                          IncomingMessage(f"b{i}", text)) for i, text in enumerate(texts)]
+    burst.append(core.message(ctx(core, "2", now=T0), IncomingMessage("other", LONG)))
+    outcomes = await asyncio.gather(*burst)
+    assert [o.refusal for o in outcomes[:9]] == [None, "cooldown", None, "cooldown", None, "cooldown", None,
+                                                "cooldown", "duplicate"]
+    assert [o.points for o in outcomes[:9]] == [5, 0, 5, 0, 5, 0, 5, 0, 0] and outcomes[9].points == 5
+    async with core.db.unit_of_work() as s:
+        assert all(c.ok for c in await verify(s))
+
+
+async def test_one_failing_message_does_not_fail_its_batch(core: Core, monkeypatch) -> None:
+    from storage import members as members_module
+
+    original = members_module.resolve_many
+
+    async def fussy(session, accounts, now):
+        if any(a[1] == "bad" for a in accounts):
+            raise ValueError("cannot resolve this account")
+        return await original(session, accounts, now)
+
+    monkeypatch.setattr(members_module, "resolve_many", fussy)
+    results = await asyncio.gather(
+        core.message(ctx(core, "1"), IncomingMessage("g1", LONG)),
+        core.message(ctx(core, "bad"), IncomingMessage("g2", LONG)),
+        core.message(ctx(core, "3"), IncomingMessage("g3", LONG)), return_exceptions=True)
+    assert isinstance(results[1], ValueError)
+    assert results[0].points == 5 and results[2].points == 5

@@ -94,10 +94,10 @@ async def test_balance_write_failure_leaves_no_entry(db: Database, monkeypatch: 
     (m,) = await _setup(db, 1)
     await _post(db, _award(m, 5, "seed"))
 
-    async def broken(*_: object) -> None:
+    def broken(*_: object) -> None:
         raise OSError("disk full while updating the rank histogram")
 
-    monkeypatch.setattr(ledger, "_bump_score", broken)
+    monkeypatch.setattr(ledger, "insert_for", broken)
     with pytest.raises(OSError):
         await _post(db, _award(m, 50, "y"))
     assert await _count(db) == 1
@@ -128,6 +128,18 @@ async def test_verify_detects_deleted_tail_entry(db: Database) -> None:
     async with db.unit_of_work() as s:
         (check,) = await verify(s)
     assert "entries were removed" in (check.first_bad_entry or "")
+
+
+async def test_post_many_chains_and_skips_duplicates(db: Database) -> None:
+    m1, m2 = await _setup(db)
+    async with db.unit_of_work() as s:
+        results = await ledger.post_many(s, "p", [_award(m1, 5, "a"), _award(m2, 7, "b"), _award(m1, 5, "a"),
+                                                  _award(m1, 3, "c")])
+    assert [r.duplicate for r in results] == [False, False, True, False]
+    assert [(r.balance, r.old_lifetime) for r in results] == [(5, 0), (7, 0), (5, 5), (8, 5)]
+    assert len({r.entry_id for r in results}) == 3
+    async with db.unit_of_work() as s:
+        assert all(c.ok for c in await verify(s))
 
 
 async def test_reverse_cancels_an_entry_once(db: Database) -> None:

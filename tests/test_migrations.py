@@ -10,12 +10,12 @@ from sqlalchemy import text
 from storage import schema
 from storage.database import Database
 from storage.models import Base
-from tests.conftest import backend_url
+from tests.conftest import backend_url, open_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def empty_db(request: pytest.FixtureRequest, tmp_path: object):
-    database = Database(backend_url(request.param, tmp_path))
+    database = open_database(backend_url(request.param, tmp_path))
     async with database.engine.begin() as conn:
         await conn.run_sync(Base.metadata.drop_all)
         await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
