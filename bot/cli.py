@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import app as app_module
 from bot import config as config_loader
@@ -16,11 +18,13 @@ from bot import export as export_module
 from bot import logs
 from bot.config import ConfigError, Secrets
 from bot.sentiment_cli import app as sentiment_app
+from handlers.config_model import Settings
 from storage import schema
 from storage.database import Database
 from storage.schema import SchemaOutOfDate
 from storage.verify import verify
 
+T = TypeVar("T")
 app = typer.Typer(help="engagebot: community loyalty bot for Discord and Telegram.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Points ledger commands.", no_args_is_help=True)
@@ -38,10 +42,28 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _settings(path: Path):  # type: ignore[no-untyped-def]
+def _settings(path: Path) -> Settings:
     try:
         return config_loader.load(path)
     except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _read(settings: Settings, query: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run one read-only query on an up-to-date database, or exit with the fix."""
+    database = Database(config_loader.database_url(settings, Secrets.from_env()))
+
+    async def main() -> T:
+        try:
+            await schema.ensure_current(database)
+            async with database.unit_of_work() as session:
+                return await query(session)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(main())
+    except SchemaOutOfDate as exc:
         raise _fail(str(exc)) from None
 
 
@@ -114,20 +136,7 @@ def db_upgrade(config: ConfigOption = Path("config.yaml")) -> None:
 def ledger_verify(config: ConfigOption = Path("config.yaml")) -> None:
     """Recompute every balance and the hash chain; name the first bad entry."""
     settings = _settings(config)
-    database = Database(config_loader.database_url(settings, Secrets.from_env()))
-
-    async def main():  # type: ignore[no-untyped-def]
-        try:
-            await schema.ensure_current(database)
-            async with database.unit_of_work() as session:
-                return await verify(session, tuple(p.id for p in settings.programs))
-        finally:
-            await database.dispose()
-
-    try:
-        checks = asyncio.run(main())
-    except SchemaOutOfDate as exc:
-        raise _fail(str(exc)) from None
+    checks = _read(settings, lambda session: verify(session, tuple(p.id for p in settings.programs)))
     bad = 0
     for check in checks:
         status = "[green]OK[/]" if check.ok else "[red]BROKEN[/]"
@@ -154,19 +163,6 @@ def export(program: Annotated[str, typer.Option(help="Program id from config.yam
         raise _fail(f"--format must be csv or json, got {fmt!r}")
     if program not in {p.id for p in settings.programs}:
         raise _fail(f"unknown program {program!r}; configured programs: {[p.id for p in settings.programs]}")
-    database = Database(config_loader.database_url(settings, Secrets.from_env()))
-
-    async def main():  # type: ignore[no-untyped-def]
-        try:
-            await schema.ensure_current(database)
-            async with database.unit_of_work() as session:
-                return await export_module.collect(session, program)
-        finally:
-            await database.dispose()
-
-    try:
-        data = asyncio.run(main())
-    except SchemaOutOfDate as exc:
-        raise _fail(str(exc)) from None
+    data = _read(settings, lambda session: export_module.collect(session, program))
     for path in export_module.write(data, program, fmt, out):
         console.print(f"wrote {path}")

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import discord
 import pytest
 import yarl
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.discord.client import EngageBot
 from handlers.commands import COMMANDS
@@ -17,6 +17,7 @@ from handlers.core import Core
 from storage.database import Database
 from storage.models import LedgerEntry, MembershipEvent, Message
 from tests.conftest import reset_schema
+from tests.probe import DbProbe
 from tests.fakes.discord_api import FakeDiscord
 
 GUILD, CHANNEL, OTHER_GUILD = "100000000000000001", "100000000000000010", "100000000000000099"
@@ -24,24 +25,13 @@ ALICE, BOB, CAROL, DAVE = "1001", "1002", "1003", "1004"
 MANAGE_GUILD = 1 << 5
 
 
-class Harness:
+class Harness(DbProbe):
     def __init__(self, fake: FakeDiscord, bot: EngageBot, core: Core) -> None:
         self.fake, self.bot, self.core = fake, bot, core
 
     async def reply(self, iid: str) -> dict:
         body = await self.fake.wait_for(lambda: self.fake.interaction_replies.get(iid))
         return body["data"]
-
-    async def count(self, model: type, *where: object) -> int:
-        async with self.core.db.unit_of_work() as s:
-            return await s.scalar(select(func.count()).select_from(model).where(*where))
-
-    async def settle(self, model: type, expected: int, *where: object) -> None:
-        for _ in range(500):
-            if await self.count(model, *where) >= expected:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"expected {expected} {model.__name__} rows")
 
     async def balance(self, uid: str) -> int:
         iid = await self.fake.command(uid, "points")
@@ -213,3 +203,14 @@ async def test_resume_after_reconnect_loses_and_doubles_nothing(harness: Harness
     await asyncio.sleep(0.3)
     assert await harness.count(LedgerEntry) == 3
     assert await harness.balance(ALICE) == 10
+
+
+async def test_missing_role_permission_is_logged_not_fatal(harness: Harness) -> None:
+    harness.fake.forbid_roles = True
+    award = await harness.reply(await harness.fake.command(CAROL, "award", _award(ALICE, "600", "contest")))
+    assert "Awarded 600 points" in award["content"]
+    await asyncio.sleep(0.2)
+    assert harness.fake.role_changes == []
+    await harness.fake.say(ALICE, "the bot still works after the 403")
+    await harness.settle(LedgerEntry, 2)
+    assert await harness.balance(ALICE) == 605

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.telegram import runner
 from bot.telegram.adapter import build_application
@@ -19,6 +19,7 @@ from handlers.core import Core
 from storage.database import Database
 from storage.models import LedgerEntry, MembershipEvent, Message
 from tests.conftest import reset_schema
+from tests.probe import DbProbe
 from tests.fakes.telegram_api import FakeTelegram
 
 CHAT = -100222
@@ -35,30 +36,20 @@ def settings_for(api_port: int, cooldown: int = 0, **telegram: object) -> Settin
                                   base_file_url=f"http://127.0.0.1:{api_port}/file/bot", **telegram))
 
 
-class Harness:
+class Harness(DbProbe):
     def __init__(self, fake: FakeTelegram, core: Core, settings: Settings) -> None:
         self.fake, self.core, self.settings = fake, core, settings
         self.application = None
+        self.rate_limit = False
 
     async def start(self) -> None:
-        self.application = build_application(self.core, self.settings, TOKEN, rate_limit=False)
+        self.application = build_application(self.core, self.settings, TOKEN, rate_limit=self.rate_limit)
         await runner.start(self.application, self.settings.telegram, "s3cret")
 
     async def stop(self) -> None:
         if self.application is not None:
             await runner.stop(self.application)
             self.application = None
-
-    async def count(self, model: type, *where: object) -> int:
-        async with self.core.db.unit_of_work() as s:
-            return await s.scalar(select(func.count()).select_from(model).where(*where))
-
-    async def settle(self, model: type, expected: int, *where: object) -> None:
-        for _ in range(500):
-            if await self.count(model, *where) >= expected:
-                return
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"expected {expected} {model.__name__} rows, have {await self.count(model, *where)}")
 
     async def answer(self, chat_id: int, before: int) -> str:
         replies = await self.fake.wait_for(lambda: self.fake.replies_to(chat_id)[before:])
@@ -75,6 +66,16 @@ class Harness:
         return int(text.split(" points")[0].split()[-1].replace(",", ""))
 
 
+async def start_harness(fake: FakeTelegram, settings: Settings, tmp_path) -> Harness:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/telegram.db")
+    await reset_schema(db)
+    core = Core(settings, db)
+    await core.start()
+    harness = Harness(fake, core, settings)
+    await harness.start()
+    return harness
+
+
 @pytest.fixture
 async def harness(tmp_path, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     fake = FakeTelegram(CHAT)
@@ -84,17 +85,11 @@ async def harness(tmp_path, request: pytest.FixtureRequest) -> AsyncIterator[Har
     fake.add_user(DAN, "dan", started=False)
     await fake.start()
     marker = request.node.get_closest_marker("cooldown")
-    settings = settings_for(fake.port, marker.args[0] if marker else 0)
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/telegram.db")
-    await reset_schema(db)
-    core = Core(settings, db)
-    await core.start()
-    h = Harness(fake, core, settings)
-    await h.start()
+    h = await start_harness(fake, settings_for(fake.port, marker.args[0] if marker else 0), tmp_path)
     yield h
     await h.stop()
     await fake.stop()
-    await db.dispose()
+    await h.core.db.dispose()
 
 
 async def test_commands_registered_in_english_and_chinese(harness: Harness) -> None:
@@ -231,12 +226,7 @@ async def test_webhook_refuses_wrong_secret(tmp_path) -> None:
     await fake.start()
     port = _free_port()
     settings = settings_for(fake.port, webhook_url=f"http://127.0.0.1:{port}/hook", listen="127.0.0.1", port=port)
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/hook.db")
-    await reset_schema(db)
-    core = Core(settings, db)
-    await core.start()
-    h = Harness(fake, core, settings)
-    await h.start()
+    h = await start_harness(fake, settings, tmp_path)
     try:
         assert fake.webhook["secret_token"] == "s3cret" and fake.webhook["url"].endswith("/hook")
         update = {"update_id": 1, "message": fake.message(ALICE, "hello via webhook delivery")}
@@ -252,4 +242,30 @@ async def test_webhook_refuses_wrong_secret(tmp_path) -> None:
     finally:
         await h.stop()
         await fake.stop()
-        await db.dispose()
+        await h.core.db.dispose()
+
+
+async def test_promoted_admin_becomes_moderator_at_once(harness: Harness) -> None:
+    harness.fake.message(ALICE, "hello group, happy to be here")
+    await harness.settle(LedgerEntry, 1)
+    assert "Only moderators" in await harness.command(DAN, "/freeze @alice")
+    harness.fake.promote(DAN)
+    assert "can no longer earn" in await harness.command(DAN, "/freeze @alice")
+
+
+async def test_retry_after_is_retried_by_the_rate_limiter(harness: Harness) -> None:
+    await harness.stop()
+    harness.rate_limit = True
+    await harness.start()
+    harness.fake.throttle_next = 1
+    board = await harness.command(ALICE, "/leaderboard")
+    assert "Leaderboard" in board or "Nobody" in board
+
+
+async def test_kicked_from_group_is_logged_and_earning_continues(harness: Harness) -> None:
+    harness.fake.kicked_from.add(CHAT)
+    harness.fake.message(ALICE, "/leaderboard")
+    harness.fake.message(ALICE, "a normal message after the failed reply")
+    await harness.settle(LedgerEntry, 1)
+    harness.fake.kicked_from.clear()
+    assert "Leaderboard" in await harness.command(ALICE, "/leaderboard")

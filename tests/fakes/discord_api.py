@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.server import LocalServer
+
 APP_ID = "500000000000000001"
 BOT_ID = "500000000000000002"
 _ids = itertools.count(600000000000000000)
@@ -38,7 +40,7 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
 
 
-class FakeDiscord:
+class FakeDiscord(LocalServer):
     def __init__(self, guild_id: str, channel_id: str) -> None:
         self.guild_id, self.channel_id = guild_id, channel_id
         self.roles: list[dict[str, Any]] = [self._role(guild_id, "@everyone", "0")]
@@ -51,10 +53,9 @@ class FakeDiscord:
         self.log: list[dict[str, Any]] = []
         self.ws: web.WebSocketResponse | None = None
         self.identifies = 0
+        self.forbid_roles = False
         self.resumes: list[int] = []
         self.session_id = "session-1"
-        self.port = 0
-        self._runner: web.AppRunner | None = None
 
     @staticmethod
     def _role(rid: str, name: str, permissions: str) -> dict[str, Any]:
@@ -88,18 +89,12 @@ class FakeDiscord:
         app.router.add_put(f"{api}/guilds/{{gid}}/members/{{uid}}/roles/{{rid}}", self.role_add)
         app.router.add_delete(f"{api}/guilds/{{gid}}/members/{{uid}}/roles/{{rid}}", self.role_remove)
         app.router.add_get(f"{api}/users/{{uid}}", self.get_user)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"http://127.0.0.1:{self.port}"
+        return await self.serve(app)
 
     async def stop(self) -> None:
         if self.ws is not None:
             await self.ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self.shutdown()
 
     # --- REST -------------------------------------------------------------
     async def application(self, _: web.Request) -> web.Response:
@@ -139,6 +134,8 @@ class FakeDiscord:
 
     async def role_add(self, request: web.Request) -> web.Response:
         uid, rid = request.match_info["uid"], request.match_info["rid"]
+        if self.forbid_roles:
+            return json_response({"message": "Missing Permissions", "code": 50013}, 403)
         self.role_changes.append(("add", uid, rid))
         self.members[uid]["roles"].append(rid)
         await self._member_updated(uid)
@@ -264,11 +261,3 @@ class FakeDiscord:
                         member=self.member_payload(uid, permissions))
         await self.dispatch("INTERACTION_CREATE", data)
         return iid
-
-    async def wait_for(self, check: Callable[[], Any], timeout: float = 10.0) -> Any:
-        for _ in range(int(timeout / 0.02)):
-            result = check()
-            if result:
-                return result
-            await asyncio.sleep(0.02)
-        raise AssertionError("condition not met in time")

@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.server import LocalServer
+
 BOT = {"id": 42, "is_bot": True, "first_name": "engagebot", "username": "engage_bot", "can_join_groups": True,
        "can_read_all_group_messages": True, "supports_inline_queries": False}
 DEFAULT_TYPES = {"message", "edited_message", "channel_post", "edited_channel_post", "callback_query", "poll",
@@ -32,7 +34,7 @@ def error(code: int, description: str) -> web.Response:
     return web.json_response({"ok": False, "error_code": code, "description": description}, status=code)
 
 
-class FakeTelegram:
+class FakeTelegram(LocalServer):
     def __init__(self, chat_id: int) -> None:
         self.chat_id = chat_id
         self.users: dict[int, dict[str, Any]] = {}
@@ -46,10 +48,10 @@ class FakeTelegram:
         self.sent: list[dict[str, Any]] = []
         self.commands: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] | None = None
+        self.throttle_next = 0
+        self.kicked_from: set[int] = set()
         self.calls: list[str] = []
         self.new_update = asyncio.Event()
-        self.port = 0
-        self._runner: web.AppRunner | None = None
 
     def add_user(self, uid: int, name: str, language: str = "en", started: bool = True,
                  admin: bool = False) -> dict[str, Any]:
@@ -63,16 +65,10 @@ class FakeTelegram:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self.handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"http://127.0.0.1:{self.port}"
+        return await self.serve(app)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self.shutdown()
 
     @staticmethod
     async def _params(request: web.Request) -> dict[str, Any]:
@@ -110,6 +106,12 @@ class FakeTelegram:
 
     async def api_sendMessage(self, params: dict[str, Any]) -> web.Response:
         chat_id = int(params["chat_id"])
+        if self.throttle_next:
+            self.throttle_next -= 1
+            return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                      "parameters": {"retry_after": 1}}, status=429)
+        if chat_id in self.kicked_from:
+            return error(403, "Forbidden: bot was kicked from the supergroup chat")
         if chat_id > 0 and chat_id not in self.started:
             return error(403, "Forbidden: bot can't initiate conversation with a user")
         message = {"message_id": self.next_message_id, "date": int(time.time()), "text": params["text"],
@@ -189,13 +191,17 @@ class FakeTelegram:
                                       "creates_join_request": False, "is_primary": False, "is_revoked": False}
         self.push("chat_member", payload)
 
+    def promote(self, uid: int) -> None:
+        """Make a member an administrator and tell the bot, as Telegram does."""
+        self.admins.add(uid)
+        rights = dict.fromkeys(("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                                "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                                "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+                                "can_delete_stories"), False)
+        self.push("chat_member", {
+            "chat": self.chat(), "from": self.users[min(self.admins)], "date": int(time.time()),
+            "old_chat_member": {"status": "member", "user": self.users[uid]},
+            "new_chat_member": {"status": "administrator", "user": self.users[uid], **rights}})
+
     def replies_to(self, chat_id: int) -> list[str]:
         return [m["text"] for m in self.sent if m["chat_id"] == chat_id]
-
-    async def wait_for(self, check: Callable[[], Any], timeout: float = 10.0) -> Any:
-        for _ in range(int(timeout / 0.02)):
-            result = check()
-            if result:
-                return result
-            await asyncio.sleep(0.02)
-        raise AssertionError("condition not met in time")
