@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from sentiment import data  # noqa: E402
 from sentiment.metrics import report  # noqa: E402
 from sentiment.normalize import normalize  # noqa: E402
-from sentiment.onnx_backend import SHIPPED, OnnxBackend  # noqa: E402
+from sentiment.onnx_backend import SHIPPED, OnnxBackend, padded_chunks  # noqa: E402
 
 Probs = Callable[[list[str]], np.ndarray]
 
@@ -46,14 +46,11 @@ def torch_backend(model_dir: Path) -> Probs | None:
     model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
 
     def probabilities(texts: list[str]) -> np.ndarray:
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        encoded = backend.tokenizer.encode_batch([texts[i] for i in order])
-        ids = torch.tensor([e.ids for e in encoded])
-        mask = torch.tensor([e.attention_mask for e in encoded])
+        out = np.empty((len(texts), 3), dtype=np.float32)
         with torch.no_grad():
-            probs = torch.softmax(model(input_ids=ids, attention_mask=mask).logits, -1).numpy()
-        out = np.empty_like(probs)
-        out[order] = probs
+            for rows, ids, mask in padded_chunks(backend.encode(texts)):
+                logits = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits
+                out[rows] = torch.softmax(logits, -1).numpy()
         return out
 
     return probabilities

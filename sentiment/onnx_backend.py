@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,22 @@ from sentiment.scoring import softmax
 
 SHIPPED = Path(__file__).resolve().parent / "model"
 SUB_BATCH = 8
+
+
+def padded_chunks(encoded: list[list[int]], size: int = SUB_BATCH) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+    """Length-sorted sub-batches, each padded only to its own longest text
+    (padding a whole batch to its longest tweet wastes over half the work).
+    Yields (row indices, ids, attention mask)."""
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    for start in range(0, len(order), size):
+        rows = order[start : start + size]
+        width = max(len(encoded[i]) for i in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for row, i in enumerate(rows):
+            ids[row, : len(encoded[i])] = encoded[i]
+            mask[row, : len(encoded[i])] = 1
+        yield rows, ids, mask
 
 
 class OnnxBackend:
@@ -29,20 +46,11 @@ class OnnxBackend:
         self.session = ort.InferenceSession(str(model_file or model_dir / "model.onnx"), options,
                                             providers=["CPUExecutionProvider"])
 
+    def encode(self, texts: list[str]) -> list[list[int]]:
+        return [e.ids for e in self.tokenizer.encode_batch(texts)]
+
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        """Run length-sorted sub-batches, each padded only to its own longest text
-        (padding a whole batch to its longest tweet wastes over half the work)."""
-        encoded = [e.ids for e in self.tokenizer.encode_batch(texts)]
-        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
         probs = np.empty((len(texts), 3), dtype=np.float32)
-        for start in range(0, len(order), SUB_BATCH):
-            chunk = order[start : start + SUB_BATCH]
-            width = max(len(encoded[i]) for i in chunk)
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, i in enumerate(chunk):
-                ids[row, : len(encoded[i])] = encoded[i]
-                mask[row, : len(encoded[i])] = 1
-            logits = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
-            probs[chunk] = softmax(logits)
+        for rows, ids, mask in padded_chunks(self.encode(texts)):
+            probs[rows] = softmax(self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0])
         return probs
