@@ -29,12 +29,13 @@ async def states(session: AsyncSession, program_id: str, member_ids: set[int]) -
 
 async def store_messages(session: AsyncSession, rows: list[dict[str, object]]) -> dict[tuple[str, str], int]:
     """Insert messages; returns (community, platform message id) -> row id for the
-    ones not stored before (a redelivered message is absent from the result)."""
+    ones not stored before (a redelivered message is absent from the result).
+    One multi-row statement: executemany with RETURNING would run row by row."""
     table = Message.__table__
-    stmt = insert_for(session, table).on_conflict_do_nothing(
+    stmt = insert_for(session, table).values(rows).on_conflict_do_nothing(
         index_elements=["platform", "community_id", "platform_message_id"]
-    ).returning(table.c.id, table.c.community_id, table.c.platform_message_id, sort_by_parameter_order=True)
-    result = await session.execute(stmt, rows)
+    ).returning(table.c.id, table.c.community_id, table.c.platform_message_id)
+    result = await session.execute(stmt)
     return {(r.community_id, r.platform_message_id): r.id for r in result}
 
 

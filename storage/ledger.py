@@ -150,10 +150,13 @@ class _Batch:
         return new_balance, new_lifetime, lifetime
 
 
-async def _write(session: AsyncSession, program_id: str, batch: _Batch, touched: set[int]) -> list[int]:
+async def _write(session: AsyncSession, program_id: str, batch: _Batch, touched: set[int]) -> dict[str, int]:
+    """Write entries (one multi-row insert), balances, rank counts and the head;
+    return entry ids by idempotency key."""
     table = Balance.__table__
-    ids = (await session.execute(LedgerEntry.__table__.insert().returning(
-        LedgerEntry.__table__.c.id, sort_by_parameter_order=True), batch.entries)).scalars().all()
+    entries = LedgerEntry.__table__
+    ids = dict((await session.execute(entries.insert().values(batch.entries).returning(
+        entries.c.idempotency_key, entries.c.id))).tuples().all())
     new = [{"program_id": program_id, "member_id": m, "balance": batch.balances[m][0],
             "lifetime": batch.balances[m][1]} for m in sorted(touched - batch.known)]
     old = [{"p": program_id, "m": m, "b": batch.balances[m][0], "l": batch.balances[m][1]}
@@ -172,7 +175,7 @@ async def _write(session: AsyncSession, program_id: str, batch: _Batch, touched:
             set_={"members": ScoreCount.__table__.c.members + stmt.excluded.members}), counts)
     await session.execute(update(ProgramState.__table__).where(ProgramState.id == program_id)
                           .values(head_hash=batch.head_hash, entry_count=batch.count))
-    return list(ids)
+    return ids
 
 
 async def post_many(session: AsyncSession, program_id: str, postings: list[Posting]) -> list[Posted]:
@@ -203,7 +206,7 @@ async def post_many(session: AsyncSession, program_id: str, postings: list[Posti
         results.append(Posted(False, balance, lifetime, old_lifetime))
     if not batch.entries:
         return results
-    ids = dict(zip(first, await _write(session, program_id, batch, touched), strict=True))
+    ids = await _write(session, program_id, batch, touched)
     return [Posted(r.duplicate, r.balance, r.lifetime, r.old_lifetime, r.entry_id or ids[p.idempotency_key])
             for r, p in zip(results, postings, strict=True)]
 
