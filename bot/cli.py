@@ -113,7 +113,7 @@ def demo(config: ConfigOption = TEMPLATE,
     logs.configure("warning")
     result = asyncio.run(run_demo(settings, out, seed=seed, messages=messages))
     console.print(result.report, markup=False, highlight=False, soft_wrap=True)
-    console.print(f"report written to {result.report_path} (database: {result.database_path})")
+    console.print(f"report written to {result.report_path} (database: {result.database_path})", soft_wrap=True)
     if not result.verified:
         raise typer.Exit(1)
 

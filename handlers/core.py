@@ -15,7 +15,7 @@ import structlog
 from handlers import membership, reactions
 from handlers.batching import MessageBatcher
 from handlers.commands import BY_NAME, Permission
-from handlers.config_model import Settings
+from handlers.config_model import Program, Settings
 from handlers.context import Context
 from handlers.engagement import IncomingMessage, MessageOutcome
 from handlers.errors import UserError
@@ -40,7 +40,7 @@ class Core:
             for program in self.settings.programs:
                 await ledger.ensure_program(session, program.id)
 
-    def program_for(self, platform: str, community_id: str) -> Any:
+    def program_for(self, platform: str, community_id: str) -> Program | None:
         found = self.settings.community(platform, community_id)
         return found[0] if found else None
 

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 import discord
 import pytest
 import yarl
-from sqlalchemy import select
 
 from bot.discord.client import EngageBot
 from handlers.commands import COMMANDS

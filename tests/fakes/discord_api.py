@@ -7,10 +7,8 @@ so a client that RESUMEs gets exactly the events it missed, like Discord.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
