@@ -30,19 +30,29 @@ async def find_by_username(session: AsyncSession, platform: str, username: str) 
         Identity.platform == platform, Identity.username == username.lstrip("@").lower()))
 
 
+def _names(display_name: str, username: str | None) -> tuple[str, str | None]:
+    """Display name and @handle as stored (handles are case-insensitive)."""
+    return display_name[:128], username.lstrip("@").lower() if username else None
+
+
+def _refresh(identity: Identity, display_name: str, username: str | None) -> None:
+    names = _names(display_name, username)
+    if (identity.display_name, identity.username) != names:
+        identity.display_name, identity.username = names
+
+
 async def resolve(session: AsyncSession, platform: str, user_id: str, display_name: str,
                   username: str | None, now: datetime) -> int:
     """Member id for a platform account, creating both on first sight."""
-    username = username.lstrip("@").lower() if username else None
     found = await find(session, platform, user_id)
     if found is not None:
-        if (found.display_name, found.username) != (display_name[:128], username):
-            found.display_name, found.username = display_name[:128], username
+        _refresh(found, display_name, username)
         return found.member_id
+    display_name, username = _names(display_name, username)
     member_id = (await session.execute(
         Member.__table__.insert().values(created_at=now).returning(Member.__table__.c.id))).scalar_one()
     stmt = insert_for(session, Identity.__table__).values(
-        platform=platform, platform_user_id=user_id, display_name=display_name[:128], username=username,
+        platform=platform, platform_user_id=user_id, display_name=display_name, username=username,
         member_id=member_id).on_conflict_do_nothing(index_elements=["platform", "platform_user_id"])
     if (await session.execute(stmt)).rowcount:
         return member_id
@@ -61,12 +71,10 @@ async def resolve_many(session: AsyncSession, accounts: list[tuple[str, str, str
     out: dict[tuple[str, str], int] = {}
     for platform, user_id, display_name, username in accounts:
         identity = found.get((platform, user_id))
-        name, handle = display_name[:128], username.lstrip("@").lower() if username else None
         if identity is None:
             out[(platform, user_id)] = await resolve(session, platform, user_id, display_name, username, now)
             continue
-        if (identity.display_name, identity.username) != (name, handle):
-            identity.display_name, identity.username = name, handle
+        _refresh(identity, display_name, username)
         out[(platform, user_id)] = identity.member_id
     return out
 
