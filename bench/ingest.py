@@ -60,16 +60,17 @@ async def ingest_run(url: str, messages: int, concurrency: int, members: int = 1
     await core.start()
     latencies: list[float] = []
 
-    async def one(i: int) -> None:
+    async def one(i: int, warm_up: bool = False) -> None:
         user = str(i % members)
+        when = START + timedelta(milliseconds=i) - (timedelta(hours=1) if warm_up else timedelta())
         ctx = Context(program=PROGRAM, platform="discord", community_id="1", actor=Actor("discord", user, f"u{user}"),
-                      locale="en", event_id=str(i), now=START + timedelta(milliseconds=i))
+                      locale="en", event_id=str(i), now=when)
         started = time.perf_counter()
         await core.message(ctx, IncomingMessage(str(i), f"message {i} from member {user} with some words"))
         latencies.append(time.perf_counter() - started)
 
     for i in range(min(members, messages)):
-        await one(10_000_000 + i)
+        await one(10_000_000 + i, warm_up=True)
     latencies.clear()
     started = time.perf_counter()
     queue = iter(range(messages))

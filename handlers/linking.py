@@ -1,9 +1,18 @@
 """``/link``: join a member's Discord and Telegram accounts.
 
 ``/link`` issues a one-time code privately; ``/link CODE`` on the other
-platform within 10 minutes merges the redeeming account's member into the
-issuer's. Points move through ledger entries (out of one member, into the
-other), so the merge is visible and verifiable like every other change.
+platform within 10 minutes, in a community of the same program, merges the
+redeeming account's member into the issuer's. A member is one person across
+the whole bot, so the merge joins the two accounts everywhere: in every
+program where the merged-away member holds points, they move by that
+program's own ledger entries (out of one member, into the other), visible
+and verifiable like every other change. A code issued in one program's
+community cannot be redeemed in another program's: a program's moderators
+and members never cause ledger entries through another program's chat.
+
+Both members are locked exclusively for the merge (``storage.locks``), so it
+waits for credits in flight and credits that waited follow the merge to the
+surviving member.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from handlers.context import Context
 from handlers.errors import UserError
 from handlers.i18n import translate
 from handlers.replies import Reply
-from storage import ledger, links, members
+from storage import ledger, links, locks, members
 from storage.ledger import Posting
 from storage.models import Reason
 
@@ -29,19 +38,22 @@ ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 async def issue(session: AsyncSession, ctx: Context) -> Reply:
     member_id = await targets.actor_member(session, ctx)
     code = "".join(secrets.choice(ALPHABET) for _ in range(8))
-    await links.issue(session, code, member_id, ctx.platform, ctx.now, ctx.now + CODE_LIFETIME)
+    await links.issue(session, code, member_id, ctx.platform, ctx.program.id, ctx.now, ctx.now + CODE_LIFETIME)
     return Reply(translate("link.code", ctx.locale, code=code), private=True)
 
 
 async def redeem(session: AsyncSession, ctx: Context, raw_code: object) -> Reply:
     code = validation.link_code(raw_code)
-    loser = await targets.actor_member(session, ctx)
+    redeemer = await targets.actor_member(session, ctx)
     claimed = await links.claim(session, code, ctx.now)
     if claimed is None:
         raise UserError("link.bad_code", code=code)
     if claimed.platform == ctx.platform:
         raise UserError("link.same_platform")
-    survivor = claimed.member_id
+    if claimed.program_id not in (None, ctx.program.id):
+        raise UserError("link.other_program")
+    current = await locks.current_members(session, {redeemer, claimed.member_id}, exclusive=True)
+    loser, survivor = current[redeemer], current[claimed.member_id]
     if survivor == loser:
         raise UserError("link.already")
     await _check_platforms(session, loser, survivor)
@@ -64,9 +76,8 @@ async def _move_points(session: AsyncSession, ctx: Context, loser: int, survivor
     for program_id, balance, lifetime in await links.balances_of(session, loser):
         common = {"program_id": program_id, "actor": ctx.actor.tag, "reference": f"link:{code}",
                   "created_at": ctx.now}
-        await ledger.post(session, Posting(member_id=loser, delta=-balance, lifetime_delta=-lifetime,
-                                           reason=Reason.LINK_MERGE_OUT, idempotency_key=f"link:{code}:out:{program_id}",
-                                           note=f"merged into member {survivor}", **common))
-        await ledger.post(session, Posting(member_id=survivor, delta=balance, lifetime_delta=lifetime,
-                                           reason=Reason.LINK_MERGE_IN, idempotency_key=f"link:{code}:in:{program_id}",
-                                           note=f"merged from member {loser}", **common))
+        await ledger.post_many(session, program_id, [
+            Posting(member_id=loser, delta=-balance, lifetime_delta=-lifetime, reason=Reason.LINK_MERGE_OUT,
+                    idempotency_key=f"link:{code}:out:{program_id}", note=f"merged into member {survivor}", **common),
+            Posting(member_id=survivor, delta=balance, lifetime_delta=lifetime, reason=Reason.LINK_MERGE_IN,
+                    idempotency_key=f"link:{code}:in:{program_id}", note=f"merged from member {loser}", **common)])

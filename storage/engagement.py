@@ -7,31 +7,29 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import locks
 from storage.models import EngagementState, Message
 from storage.upsert import insert_for
 
 
 async def state(session: AsyncSession, program_id: str, member_id: int) -> EngagementState:
+    """A member's rule state, created if missing and locked for this transaction."""
     return (await states(session, program_id, {member_id}))[member_id]
 
 
 async def states(session: AsyncSession, program_id: str, member_ids: set[int]) -> dict[int, EngagementState]:
-    """Loaded (or new, pending insert) state rows for each member."""
-    rows = await session.scalars(select(EngagementState).where(
-        EngagementState.program_id == program_id, EngagementState.member_id.in_(sorted(member_ids))))
-    found = {row.member_id: row for row in rows}
-    for member_id in member_ids - set(found):
-        found[member_id] = EngagementState(program_id=program_id, member_id=member_id, day_points=0, streak=0,
-                                           frozen=False)
-        session.add(found[member_id])
-    return found
+    """Rule-state rows for each member, created if missing and locked (see storage.locks)."""
+    return await locks.rule_states(session, program_id, member_ids)
 
 
 async def store_messages(session: AsyncSession, rows: list[dict[str, object]]) -> dict[tuple[str, str], int]:
     """Insert messages; returns (community, platform message id) -> row id for the
     ones not stored before (a redelivered message is absent from the result).
-    One multi-row statement: executemany with RETURNING would run row by row."""
+    One multi-row statement: executemany with RETURNING would run row by row.
+    Rows go in key order so two processes inserting the same redelivered
+    messages wait for each other instead of deadlocking."""
     table = Message.__table__
+    rows = sorted(rows, key=lambda r: (str(r["community_id"]), str(r["platform_message_id"])))
     stmt = insert_for(session, table).values(rows).on_conflict_do_nothing(
         index_elements=["platform", "community_id", "platform_message_id"]
     ).returning(table.c.id, table.c.community_id, table.c.platform_message_id)
@@ -39,14 +37,33 @@ async def store_messages(session: AsyncSession, rows: list[dict[str, object]]) -
     return {(r.community_id, r.platform_message_id): r.id for r in result}
 
 
-async def last_earned(session: AsyncSession, pairs: set[tuple[int, str]], since: datetime) -> dict[tuple[int, str], datetime]:
-    """Latest time each (member, text hash) earned points since ``since``."""
+async def last_earned(session: AsyncSession, program_id: str, pairs: set[tuple[int, str]],
+                      since: datetime) -> dict[tuple[int, str], datetime]:
+    """Latest time each (member, text hash) earned points in the program since ``since``."""
     rows = await session.execute(
         select(Message.member_id, Message.text_hash, func.max(Message.created_at))
         .where(tuple_(Message.member_id, Message.text_hash).in_(sorted(pairs)), Message.points > 0,
-               Message.created_at >= since)
+               Message.program_id == program_id, Message.created_at >= since)
         .group_by(Message.member_id, Message.text_hash))
     return {(m, h): at for m, h, at in rows}
+
+
+async def earned_between(session: AsyncSession, program_id: str, member_id: int, start: datetime,
+                         end: datetime) -> bool:
+    """Whether the member has an earning message strictly inside (start, end)."""
+    found = await session.scalar(select(Message.id).where(
+        Message.member_id == member_id, Message.program_id == program_id, Message.points > 0,
+        Message.created_at > start, Message.created_at < end).limit(1))
+    return found is not None
+
+
+async def message_points(session: AsyncSession, program_id: str, member_id: int, start: datetime,
+                         end: datetime) -> int:
+    """Message points the member earned in [start, end)."""
+    total = await session.scalar(select(func.coalesce(func.sum(Message.points), 0)).where(
+        Message.member_id == member_id, Message.program_id == program_id,
+        Message.created_at >= start, Message.created_at < end))
+    return int(total or 0)
 
 
 async def record_outcomes(session: AsyncSession, outcomes: list[dict[str, object]]) -> None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import locks
 from storage.models import Balance, EngagementState, LinkCode
 
 
-async def issue(session: AsyncSession, code: str, member_id: int, platform: str, now: datetime,
+async def issue(session: AsyncSession, code: str, member_id: int, platform: str, program_id: str, now: datetime,
                 expires_at: datetime) -> None:
-    session.add(LinkCode(code=code, member_id=member_id, platform=platform, created_at=now, expires_at=expires_at))
+    session.add(LinkCode(code=code, member_id=member_id, platform=platform, program_id=program_id, created_at=now,
+                         expires_at=expires_at))
 
 
 async def claim(session: AsyncSession, code: str, now: datetime) -> LinkCode | None:
@@ -34,14 +36,36 @@ async def balances_of(session: AsyncSession, member_id: int) -> list[tuple[str, 
 
 
 async def merge_engagement(session: AsyncSession, loser: int, survivor: int) -> None:
-    """Keep the longer streak and any freeze when two members become one."""
-    rows = await session.scalars(select(EngagementState).where(EngagementState.member_id == loser))
-    for old in rows.all():
-        kept = await session.get(EngagementState, (old.program_id, survivor))
-        if kept is None:
-            session.add(EngagementState(program_id=old.program_id, member_id=survivor, day_points=old.day_points,
-                                        streak=old.streak, streak_day=old.streak_day, day=old.day,
-                                        last_earned_at=old.last_earned_at, frozen=old.frozen))
-            continue
-        kept.streak = max(kept.streak, old.streak)
-        kept.frozen = kept.frozen or old.frozen
+    """Fold the loser's rule state into the survivor's in every program: one
+    person keeps one daily cap, their live streak and any freeze."""
+    programs = (await session.scalars(select(EngagementState.program_id)
+                                      .where(EngagementState.member_id == loser)
+                                      .order_by(EngagementState.program_id))).all()
+    for program_id in programs:
+        states = await locks.rule_states(session, program_id, {loser, survivor})
+        combine(states[survivor], states[loser])
+
+
+def combine(kept: EngagementState, old: EngagementState) -> None:
+    kept.streak_day, kept.streak = joined_streak((kept.streak_day, kept.streak), (old.streak_day, old.streak))
+    if old.day is not None and (kept.day is None or old.day > kept.day):
+        kept.day, kept.day_points = old.day, old.day_points
+    elif old.day is not None and old.day == kept.day:
+        kept.day_points += old.day_points
+    earned = [t for t in (kept.last_earned_at, old.last_earned_at) if t is not None]
+    kept.last_earned_at = max(earned) if earned else None
+    kept.frozen = kept.frozen or old.frozen
+
+
+def joined_streak(*runs: tuple[date | None, int]) -> tuple[date | None, int]:
+    """The streak of the union of active-day runs, each given by its last day
+    and length: the latest run, extended by any run that touches it."""
+    known = sorted((end, length) for end, length in runs if end is not None and length > 0)
+    if not known:
+        return None, 0
+    end, length = known[-1]
+    start = end - timedelta(days=length - 1)
+    for other_end, other_length in reversed(known[:-1]):
+        if other_end >= start - timedelta(days=1):
+            start = min(start, other_end - timedelta(days=other_length - 1))
+    return end, (end - start).days + 1

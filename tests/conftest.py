@@ -48,10 +48,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def settings_for_tests(**rules: int) -> Settings:
+    chosen = {"points_per_message": 5, "cooldown_seconds": 60, "min_message_length": 10, "daily_cap": 20,
+              "reaction_points": 2, "streak_bonus": 10, "max_adjustment": 1000, **rules}
     return Settings(programs=(Program(
         id="acme", name="Acme", timezone="UTC",
-        rules=Rules(points_per_message=5, cooldown_seconds=60, min_message_length=10, daily_cap=20,
-                    reaction_points=2, streak_bonus=10, max_adjustment=1000, **rules),
+        rules=Rules(**chosen),
         communities=(Community(platform="discord", id="111"), Community(platform="telegram", id="-100222")),
         tier_roles={"Silver": "Silver"},
     ),))
