@@ -8,22 +8,39 @@ re-check the idempotency key and the balance under that lock. That one lock
 makes three promises at once: one entry per idempotency key, no balance below
 zero, and an unbroken hash chain. Code never updates or deletes an entry; a
 correction is a new, reversing entry.
+
+Each entry's hash covers the previous hash and the entry itself, row id
+included. With ``ENGAGEBOT_LEDGER_KEY`` (``Database(ledger_key=...)`` puts it
+in ``session.info``) the hash is an HMAC-SHA256 that nobody without the key
+can recompute; without it a plain SHA-256, which catches accidents but not
+someone who can write to the database. ``scheme`` on each entry says which.
+The row id is hashed, so it is allocated before the insert, under the
+chain-head lock every append already holds: ``nextval`` of the id sequence
+on PostgreSQL (unique across concurrent transactions; a rolled-back append
+leaves a gap in ids, never in ``seq``), ``max(id) + 1`` on SQLite (whose
+``BEGIN IMMEDIATE`` makes every write transaction exclusive).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import locks
 from storage.models import Balance, LedgerEntry, ProgramState, Reason, ScoreCount
 from storage.upsert import insert_for
 
 GENESIS = "0" * 64
+HMAC_SHA256 = "hmac-sha256"
+SHA256 = "sha256"
+LEGACY_SHA256 = "sha256-v1"  # entries written before migration 0002: id and scheme not hashed
+KEYED_SCHEMES = frozenset({HMAC_SHA256})
 SPEND_REASONS = frozenset({Reason.REWARD_REDEEM})
 
 
@@ -76,16 +93,51 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+_HASHED = ("program_id", "seq", "member_id", "delta", "lifetime_delta", "reason", "reference", "idempotency_key",
+           "actor", "note", "created_at")
+
+
 def canonical(entry: dict[str, object]) -> bytes:
-    """The bytes hashed for an entry: fixed field order, no whitespace."""
-    fields = ("program_id", "seq", "member_id", "delta", "lifetime_delta", "reason", "reference",
-              "idempotency_key", "actor", "note", "created_at")
+    """The bytes hashed for an entry: fixed field order, no whitespace. The id
+    is included so that swapping rows' ids (references such as
+    ``entry:{id}`` point at entries by id) breaks the chain."""
+    fields = _HASHED if entry["scheme"] == LEGACY_SHA256 else ("id", "scheme", *_HASHED)
     values = [entry[f].isoformat() if isinstance(entry[f], datetime) else entry[f] for f in fields]
     return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def chain(prev_hash: str, entry: dict[str, object]) -> str:
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical(entry)).hexdigest()
+def chain(prev_hash: str, entry: dict[str, object], key: bytes | None = None) -> str:
+    """The entry's hash under its ``scheme``; a keyed entry needs the key."""
+    message = prev_hash.encode("ascii") + canonical(entry)
+    if entry["scheme"] in KEYED_SCHEMES:
+        if key is None:
+            raise LedgerError("this entry is keyed (hmac-sha256): its hash needs ENGAGEBOT_LEDGER_KEY")
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
+
+
+def stored_fields(row: LedgerEntry) -> dict[str, object]:
+    """What ``canonical`` reads, taken from a stored entry (to re-check its hash)."""
+    return {name: getattr(row, name) for name in ("id", "scheme", *_HASHED)}
+
+
+def ledger_key(session: AsyncSession) -> bytes | None:
+    """The HMAC key this session's database was opened with, if any."""
+    key = session.info.get("ledger_key")
+    if key is not None and not isinstance(key, bytes):
+        raise TypeError("ledger_key must be bytes")
+    return key or None
+
+
+async def _allocate_ids(session: AsyncSession, count: int) -> list[int]:
+    """Row ids for ``count`` new entries, known before the insert (see the module docstring)."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = await session.execute(text(
+            "SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id')) FROM generate_series(1, :n)"),
+            {"n": count})
+        return sorted(row[0] for row in rows)
+    top = await session.scalar(select(func.coalesce(func.max(LedgerEntry.id), 0)))
+    return list(range(top + 1, top + 1 + count))
 
 
 async def ensure_program(session: AsyncSession, program_id: str) -> None:
@@ -144,10 +196,16 @@ class _Batch:
             "reference": posting.reference, "idempotency_key": posting.idempotency_key, "actor": posting.actor,
             "note": posting.note, "created_at": (posting.created_at or utcnow()).replace(tzinfo=None),
         }
-        digest = chain(self.head_hash, entry)
-        self.entries.append({**entry, "prev_hash": self.head_hash, "hash": digest})
-        self.head_hash = digest
+        self.entries.append(entry)
         return new_balance, new_lifetime, lifetime
+
+    def seal(self, ids: list[int], key: bytes | None) -> None:
+        """Give the new entries their ids and scheme and chain them; the hash
+        covers the id, so this runs once the ids are allocated."""
+        scheme = HMAC_SHA256 if key else SHA256
+        for entry, entry_id in zip(self.entries, ids, strict=True):
+            entry.update(id=entry_id, scheme=scheme, prev_hash=self.head_hash)
+            entry["hash"] = self.head_hash = chain(self.head_hash, entry, key)
 
 
 async def _write(session: AsyncSession, program_id: str, batch: _Batch, touched: set[int]) -> dict[str, int]:
@@ -155,8 +213,11 @@ async def _write(session: AsyncSession, program_id: str, batch: _Batch, touched:
     return entry ids by idempotency key."""
     table = Balance.__table__
     entries = LedgerEntry.__table__
-    ids = dict((await session.execute(entries.insert().values(batch.entries).returning(
-        entries.c.idempotency_key, entries.c.id))).tuples().all())
+    new_ids = await _allocate_ids(session, len(batch.entries))
+    batch.seal(new_ids, ledger_key(session))
+    await session.execute(entries.insert().values(batch.entries))
+    ids = {str(entry["idempotency_key"]): entry_id
+           for entry, entry_id in zip(batch.entries, new_ids, strict=True)}
     new = [{"program_id": program_id, "member_id": m, "balance": batch.balances[m][0],
             "lifetime": batch.balances[m][1]} for m in sorted(touched - batch.known)]
     old = [{"p": program_id, "m": m, "b": batch.balances[m][0], "l": batch.balances[m][1]}
@@ -178,6 +239,14 @@ async def _write(session: AsyncSession, program_id: str, batch: _Batch, touched:
     return ids
 
 
+async def _to_survivors(session: AsyncSession, postings: list[Posting]) -> list[Posting]:
+    """Address each posting to the member that holds the points now: a credit
+    for a member merged away by ``/link`` goes to the surviving member."""
+    current = await locks.current_members(session, {p.member_id for p in postings})
+    return [p if current[p.member_id] == p.member_id else replace(p, member_id=current[p.member_id])
+            for p in postings]
+
+
 async def post_many(session: AsyncSession, program_id: str, postings: list[Posting]) -> list[Posted]:
     """Append several entries of one program under one chain-head lock.
 
@@ -187,6 +256,7 @@ async def post_many(session: AsyncSession, program_id: str, postings: list[Posti
     writes nothing, as the caller's transaction rolls back) if any posting
     would take a balance below zero.
     """
+    postings = await _to_survivors(session, postings)
     head_hash, count = await _lock_head(session, program_id)
     existing = await _existing_keys(session, [p.idempotency_key for p in postings])
     balances = await _balances(session, program_id, {p.member_id for p in postings})

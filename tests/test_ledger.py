@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from storage import ledger
 from storage.database import Database
 from storage.ledger import InsufficientBalance, Posting
 from storage.models import Balance, LedgerEntry, Member, Reason
 from storage.verify import verify
+from tests.attacker import tamper
 from tests.conftest import T0
 
 
@@ -111,7 +112,7 @@ async def test_verify_names_the_tampered_entry(db: Database) -> None:
         await _post(db, _award(m1 if i % 2 else m2, 10 + i, f"t{i}"))
     async with db.unit_of_work() as s:
         target = await s.scalar(select(LedgerEntry.id).where(LedgerEntry.seq == 3))
-        await s.execute(text("UPDATE ledger_entries SET delta = 999 WHERE id = :i"), {"i": target})
+    await tamper(db, "UPDATE ledger_entries SET delta = 999 WHERE id = :i", params={"i": target})
     async with db.unit_of_work() as s:
         (check,) = await verify(s)
     assert not check.ok
@@ -123,8 +124,7 @@ async def test_verify_detects_deleted_tail_entry(db: Database) -> None:
     (m,) = await _setup(db, 1)
     for i in range(3):
         await _post(db, _award(m, 1, f"d{i}"))
-    async with db.unit_of_work() as s:
-        await s.execute(text("DELETE FROM ledger_entries WHERE seq = 3"))
+    await tamper(db, "DELETE FROM ledger_entries WHERE seq = 3")
     async with db.unit_of_work() as s:
         (check,) = await verify(s)
     assert "entries were removed" in (check.first_bad_entry or "")
