@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import linking, moderation, points
+from handlers import linking, moderation, points, validation
 from handlers.context import Context
 from handlers.i18n import translate
 from handlers.replies import Reply
@@ -41,6 +41,8 @@ class Arg:
     help_key: str
     required: bool = True
     autocomplete: bool = False
+    min_value: int | None = None
+    max_value: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,12 +104,13 @@ async def _profile(session: AsyncSession, ctx: Context, member: Any = None) -> R
 
 
 MEMBER = Arg("member", ArgType.MEMBER, "arg.member", autocomplete=True)
-AMOUNT = Arg("amount", ArgType.INTEGER, "arg.amount")
+AMOUNT = Arg("amount", ArgType.INTEGER, "arg.amount", min_value=1, max_value=validation.AMOUNT_LIMIT)
 REASON = Arg("reason", ArgType.TEXT, "arg.reason")
 
 COMMANDS: tuple[Command, ...] = (
     Command("points", "cmd.points", _points, private=True),
-    Command("leaderboard", "cmd.leaderboard", _leaderboard, (Arg("page", ArgType.INTEGER, "arg.page", False),)),
+    Command("leaderboard", "cmd.leaderboard", _leaderboard, (Arg("page", ArgType.INTEGER, "arg.page", False,
+                                                                    min_value=1, max_value=validation.PAGE_MAX),)),
     Command("profile", "cmd.profile", _profile, (Arg("member", ArgType.MEMBER, "arg.member", False, True),)),
     Command("link", "cmd.link", _link, (Arg("code", ArgType.TEXT, "arg.code", False),), private=True),
     Command("help", "cmd.help", _help, private=True),

@@ -10,20 +10,21 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import targets, tiers, validation
-from handlers.context import Context, MemberRef
+from handlers.context import Context
 from handlers.errors import UserError
 from handlers.i18n import translate
 from handlers.replies import Reply
-from storage import engagement, ledger
+from storage import ledger, locks
 from storage.ledger import InsufficientBalance, Posting
 from storage.models import Reason
 
 
-async def adjust(session: AsyncSession, ctx: Context, ref: MemberRef, raw_amount: object, raw_reason: object,
+async def adjust(session: AsyncSession, ctx: Context, ref: object, raw_amount: object, raw_reason: object,
                  sign: int) -> Reply:
     amount = validation.amount(raw_amount, ctx.program.rules.max_adjustment)
     reason = validation.reason(raw_reason)
     member_id, name = await targets.resolve(session, ctx, ref)
+    member_id, _ = await locks.lock_member(session, ctx.program.id, member_id)
     kind = Reason.MODERATOR_AWARD if sign > 0 else Reason.MODERATOR_DEDUCT
     try:
         posted = await ledger.post(session, Posting(
@@ -40,8 +41,8 @@ async def adjust(session: AsyncSession, ctx: Context, ref: MemberRef, raw_amount
                  events=events)
 
 
-async def set_frozen(session: AsyncSession, ctx: Context, ref: MemberRef, frozen: bool) -> Reply:
+async def set_frozen(session: AsyncSession, ctx: Context, ref: object, frozen: bool) -> Reply:
     member_id, name = await targets.resolve(session, ctx, ref)
-    state = await engagement.state(session, ctx.program.id, member_id)
+    _, state = await locks.lock_member(session, ctx.program.id, member_id)
     state.frozen = frozen
     return Reply(translate("freeze.done" if frozen else "unfreeze.done", ctx.locale, name=name))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import targets, tiers, validation
-from handlers.context import Context, MemberRef
+from handlers.context import Context
 from handlers.i18n import translate
 from handlers.replies import Reply
 from storage import engagement, members, ranking
@@ -34,9 +34,12 @@ async def leaderboard(session: AsyncSession, ctx: Context, raw_page: object = No
     return Reply("\n".join(lines))
 
 
-async def profile(session: AsyncSession, ctx: Context, ref: MemberRef | None = None) -> Reply:
+async def profile(session: AsyncSession, ctx: Context, ref: object = None) -> Reply:
+    """A member's standing in this program; only members of this program
+    can be looked up (``targets.resolve``)."""
     if ref is None:
-        member_id, name = await targets.actor_member(session, ctx), ctx.actor.display_name
+        member_id = await targets.actor_member(session, ctx)
+        name = validation.shown(ctx.actor.display_name, members.DISPLAY_NAME_MAX)
     else:
         member_id, name = await targets.resolve(session, ctx, ref)
     standing = await ranking.standing(session, ctx.program.id, member_id)

@@ -4,6 +4,12 @@ A member's several emoji on one message count once. Self-reactions earn
 nothing. When a member's last emoji on the message is removed, a reversing
 entry takes the points back; reacting again pays again under a new
 generation number, so add/remove cycles net to zero and every key is unique.
+A reversal takes back at most what is left: no more than the current balance
+(which never goes below zero) and no more than the current lifetime points
+(after a deduction, lifetime may already be below what the reaction paid).
+The author's member and rule-state locks (``storage.locks``) are held before
+anything is read, so a concurrent deduction or ``/link`` cannot slip between
+reading the balance and reversing.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import targets, tiers
 from handlers.context import Context
 from handlers.replies import TierChanged
-from storage import engagement, ledger, reactions
+from storage import engagement, ledger, locks, ranking, reactions
 from storage.ledger import Posting
 from storage.models import Reaction, Reason
 
@@ -28,20 +34,21 @@ class ReactionOutcome:
 
 
 async def on_reaction(session: AsyncSession, ctx: Context, message_id: str, added: bool) -> ReactionOutcome:
-    author = await engagement.message_author(session, ctx.platform, ctx.community_id, message_id)
-    if author is None:
+    written_by = await engagement.message_author(session, ctx.platform, ctx.community_id, message_id)
+    if written_by is None:
         return ReactionOutcome(None, 0)
+    author, state = await locks.lock_member(session, ctx.program.id, written_by)
     reactor = await targets.actor_member(session, ctx)
     if reactor == author:
         return ReactionOutcome(author, 0)
     row = await reactions.find(session, ctx.platform, ctx.community_id, message_id, reactor)
     if added:
-        return await _added(session, ctx, message_id, author, reactor, row)
+        return await _added(session, ctx, message_id, author, reactor, row, state.frozen)
     return await _removed(session, ctx, message_id, author, row)
 
 
 async def _added(session: AsyncSession, ctx: Context, message_id: str, author: int, reactor: int,
-                 row: Reaction | None) -> ReactionOutcome:
+                 row: Reaction | None, frozen: bool) -> ReactionOutcome:
     if row is None:
         row = Reaction(program_id=ctx.program.id, platform=ctx.platform, community_id=ctx.community_id,
                        platform_message_id=message_id, author_member_id=author, reactor_member_id=reactor,
@@ -52,8 +59,7 @@ async def _added(session: AsyncSession, ctx: Context, message_id: str, author: i
         return ReactionOutcome(author, 0)
     row.generation += 1
     points = ctx.program.rules.reaction_points
-    state = await engagement.state(session, ctx.program.id, author)
-    if points == 0 or state.frozen:
+    if points == 0 or frozen:
         row.generation -= 1
         return ReactionOutcome(author, 0)
     posted = await ledger.post(session, Posting(
@@ -75,10 +81,11 @@ async def _removed(session: AsyncSession, ctx: Context, message_id: str, author:
     paid = await ledger.find_by_key(session, paid_key)
     if paid is None:
         return ReactionOutcome(author, 0)
-    current = await ledger.balance_of(session, ctx.program.id, author)
-    take = min(paid.delta, current)
+    current = await ranking.standing(session, ctx.program.id, author)
+    take = min(paid.delta, current.balance) if current else 0
+    take_lifetime = min(paid.lifetime_delta, current.lifetime) if current else 0
     posted = await ledger.post(session, Posting(
-        program_id=ctx.program.id, member_id=author, delta=-take, lifetime_delta=-paid.delta,
+        program_id=ctx.program.id, member_id=author, delta=-take, lifetime_delta=-max(take_lifetime, 0),
         reason=Reason.REACTION_REVERSED, idempotency_key=f"un{paid_key}", reference=f"entry:{paid.id}",
         actor=ctx.actor.tag, created_at=ctx.now))
     events = await tiers.change(session, ctx.program, author, posted.old_lifetime, posted.lifetime)

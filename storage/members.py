@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, exists, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Identity, Member
+from storage.models import Balance, EngagementState, Identity, Member, MembershipEvent, Message, Reaction
 from storage.upsert import insert_for
+
+DISPLAY_NAME_MAX = 128
+USERNAME_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,45 @@ async def find_by_username(session: AsyncSession, platform: str, username: str) 
         Identity.platform == platform, Identity.username == username.lstrip("@").lower()))
 
 
+def _in_program(program_id: str) -> ColumnElement[bool]:
+    """The identity's member has left a trace in the program: a balance, rule
+    state, a stored message, a reaction or a join/leave there."""
+    member = Identity.member_id
+    return or_(
+        exists().where(Balance.program_id == program_id, Balance.member_id == member),
+        exists().where(EngagementState.program_id == program_id, EngagementState.member_id == member),
+        exists().where(Message.member_id == member, Message.program_id == program_id),
+        exists().where(Reaction.reactor_member_id == member, Reaction.program_id == program_id),
+        exists().where(MembershipEvent.member_id == member, MembershipEvent.program_id == program_id),
+    )
+
+
+async def find_in_program(session: AsyncSession, program_id: str, platform: str, *, user_id: str | None = None,
+                          username: str | None = None) -> Identity | None:
+    """The account named by id (or else by @handle) if its member belongs to
+    the program; None both for unknown accounts and for members known only to
+    other programs, so one program can neither reach nor detect another's."""
+    query = select(Identity).where(Identity.platform == platform, _in_program(program_id))
+    if user_id is not None:
+        query = query.where(Identity.platform_user_id == user_id)
+    else:
+        query = query.where(Identity.username == (username or "").lstrip("@").lower())
+    return await session.scalar(query.order_by(Identity.id).limit(1))
+
+
+def _storable(text: str, limit: int) -> str:
+    """Platform-supplied text as stored: control characters (NUL among them)
+    dropped and unpaired surrogates replaced by U+FFFD, since neither can be
+    stored on every backend and a name must never get a message dropped; then
+    cut to the column's length."""
+    kept = ("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text if unicodedata.category(c) != "Cc")
+    return "".join(kept)[:limit]
+
+
 def _names(display_name: str, username: str | None) -> tuple[str, str | None]:
     """Display name and @handle as stored (handles are case-insensitive)."""
-    return display_name[:128], username.lstrip("@").lower() if username else None
+    handle = _storable(username.lstrip("@").lower(), USERNAME_MAX) if username else None
+    return _storable(display_name, DISPLAY_NAME_MAX), handle or None
 
 
 def _refresh(identity: Identity, display_name: str, username: str | None) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
 from handlers.context import MemberRef
 from handlers.core import Core
 from handlers.engagement import IncomingMessage
+from storage import ranking
 from storage.models import Balance, EngagementState, LedgerEntry
 from tests.conftest import ctx
 
@@ -63,6 +66,14 @@ async def test_member_refused_moderator_command(core: Core) -> None:
     ("1000000000", "ok", "above this program's maximum of 1,000"),
     ("10", "x" * 5000, "Reason is 5,000 characters; the limit is 200"),
     ("10", "   ", "/award needs reason"),
+    ("\u0661\u0662", "ok", "'\u0661\u0662' is not a whole number"),
+    ("\uff11\uff12", "ok", "'\uff11\uff12' is not a whole number"),
+    ("1\u200b0", "ok", "is not a whole number"),
+    ("9" * 5000, "ok", "The number 999999999999\u2026 has 5,000 digits; the most allowed here is 1,000"),
+    ("-" + "9" * 5000, "ok", "at least 1, got -" + "9" * 22 + "\u2026."),
+    ("10", "a\ud800b", "unpaired surrogates"),
+    ("10", "\x00\x00", "Give a reason"),
+    ("10", "\x00" * 300 + "y" * 201, "Reason is 201 characters"),
 ])
 async def test_bad_amounts_and_reasons_write_nothing(core: Core, amount: str, reason: str, expected: str) -> None:
     await _known(core)
@@ -138,3 +149,46 @@ async def test_internal_error_rolls_back_and_apologises(core: Core, monkeypatch:
     assert not reply.ok and "nothing was changed" in reply.text
     async with core.db.unit_of_work() as s:
         assert await s.scalar(select(Balance.balance)) == 5
+
+
+async def test_merged_away_member_leaves_the_leaderboard(core: Core) -> None:
+    await _known(core, "1")
+    await core.message(ctx(core, "7", platform="telegram"), IncomingMessage("t7", "hello from the telegram side"))
+    await _known(core, "2")
+    code = re.search(r"code is (\w{8})", (await core.command(ctx(core, "1"), "link", {})).text).group(1)
+    assert (await core.command(ctx(core, "7", platform="telegram", event="l"), "link", {"code": code})).ok
+    board = await core.command(ctx(core, "2"), "leaderboard", {})
+    assert board.text.splitlines()[1:] == ["#1 user1: 10 points", "#2 user2: 5 points"]
+    async with core.db.unit_of_work() as s:
+        assert await ranking.member_count(s, "acme") == 2
+        assert await s.scalar(select(func.count()).select_from(Balance)) == 3
+
+
+async def test_member_arguments_must_name_a_possible_account(core: Core) -> None:
+    await _known(core)
+    for ref in (MemberRef("discord", "١"), MemberRef("discord", "1\x00"), MemberRef("discord", "9" * 5000),
+                MemberRef("discord", username="name1\ud800"), MemberRef("discord", username="@"), "name1"):
+        reply = await core.command(mod(core), "award", {"member": ref, "amount": "5", "reason": "x"})
+        assert not reply.ok and "don't know the member" in reply.text and "\x00" not in reply.text
+        reply.text.encode("utf-8")
+    assert await _entries(core) == 1
+
+
+async def test_nul_is_removed_from_reasons(core: Core) -> None:
+    await _known(core)
+    reply = await core.command(mod(core), "award", {"member": MemberRef("discord", "1"), "amount": "+0010",
+                                                     "reason": "great\x00 answer\x07"})
+    assert reply.ok and "Awarded 10 points to user1 (great answer)" in reply.text
+    async with core.db.unit_of_work() as s:
+        assert await s.scalar(select(LedgerEntry.note).where(LedgerEntry.actor == "discord:99")) == "great answer"
+
+
+@pytest.mark.parametrize(("page", "expected"), [
+    ("\u0663", "Page must be a whole number from 1 up, got '\u0663'"),
+    ("-1", "got '-1'"),
+    ("9" * 5000, "has 5,000 digits; the most allowed here is 100,000"),
+    ("100001", "Page numbers go up to 100,000, got 100,001"),
+])
+async def test_bad_pages(core: Core, page: str, expected: str) -> None:
+    reply = await core.command(ctx(core, "1"), "leaderboard", {"page": page})
+    assert not reply.ok and expected in reply.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from handlers.core import Core
@@ -92,6 +93,39 @@ async def test_tier_change_event(core: Core) -> None:
 def test_fingerprint_ignores_case_spacing_punctuation() -> None:
     assert fingerprint("Hello,  World!")[0] == fingerprint("hello world")[0]
     assert fingerprint("你好，世界")[0] != fingerprint("你好")[0]
+
+
+@pytest.mark.parametrize("copy", [
+    "hel\u200blo world", "\ufeffhello world", "hello\u200d world", "hel\u00adlo wor\u2060ld", "hello\ufe0f world",
+    "he\u200cllo \U000e0101world", "\uff28\uff45llo world", "HELLO\u3000WORLD", "hello \u2066world\u2069",
+    "hello, world! \U0001f600", "hello_world",
+])
+def test_fingerprint_ignores_invisible_characters(copy: str) -> None:
+    assert fingerprint(copy) == fingerprint("hello world")
+
+
+@pytest.mark.parametrize(("text", "length"), [
+    ("hello world", 11), ("  hello   world  ", 11), ("hello, world!!!", 11), ("\U0001f600\U0001f389 !!! ...", 0),
+    ("gm\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b", 2), ("g\u0335\u0335\u0335\u0335m\u0335\u0335\u0335", 2),
+    ("\uff41\uff42\uff43", 3), ("你好，世界", 5), ("a\ud800b", 3), ("caf\u00e9", 4), ("cafe\u0301", 4),
+])
+def test_length_counts_the_normalised_text(text: str, length: int) -> None:
+    assert fingerprint(text)[1] == length
+
+
+@pytest.mark.parametrize(("text", "refusal"), [
+    ("abcde fghi", None), ("abcde fgh", "too_short"), ("abcde, fgh!!!", "too_short"),
+    ("abcde\u200b\u200b\u200bfghi", "too_short"), ("\U0001f600" * 20, "too_short"),
+    ("a\u0301b\u0301c\u0301d\u0301e\u0301f\u0301", "too_short"),
+])
+async def test_minimum_length_boundary(core: Core, text: str, refusal: str | None) -> None:
+    assert (await say(core, text)).refusal == refusal
+
+
+async def test_invisible_characters_do_not_make_a_copy_new(core: Core) -> None:
+    await say(core, LONG)
+    again = await say(core, "hello every\u200bone, how are\ufe0f you to\u00adday? \U0001f44d", at=timedelta(minutes=5))
+    assert again.refusal == "duplicate"
 
 
 def _ref(user: str):

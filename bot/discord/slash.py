@@ -1,9 +1,12 @@
 """Slash commands generated from the core's single command declaration.
 
-Each declared argument becomes a typed slash option (members use Discord's
-own member picker; amounts stay text so the core can answer "abc" or "-5"
-with a specific message). Descriptions are ``locale_str`` keyed by the
-catalog, which ``CatalogTranslator`` renders in Chinese for zh-CN clients.
+Each declared argument becomes a typed slash option: members use Discord's
+own member picker, and integers (amounts, pages) are integer options with
+the declared minimum and maximum, so Discord's client refuses "abc", "-5" or
+a 5,000-digit number before it is sent. The core still validates every value
+(a program's own maximum may be lower than the option's). Descriptions are
+``locale_str`` keyed by the catalog, which ``CatalogTranslator`` renders in
+Chinese for zh-CN clients.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from handlers.commands import COMMANDS, ArgType, Command
+from handlers.commands import COMMANDS, Arg, ArgType, Command
 from handlers.i18n import CATALOG, translate
 
 Invoke = Callable[[discord.Interaction, Command, dict[str, Any]], Awaitable[None]]
 
-_ANNOTATIONS: dict[ArgType, Any] = {ArgType.MEMBER: discord.Member, ArgType.INTEGER: str, ArgType.TEXT: str}
+_ANNOTATIONS: dict[ArgType, Any] = {ArgType.MEMBER: discord.Member, ArgType.INTEGER: int, ArgType.TEXT: str}
 
 
 class CatalogTranslator(app_commands.Translator):
@@ -38,6 +41,13 @@ def _describe(key: str) -> app_commands.locale_str:
     return app_commands.locale_str(translate(key, "en"), key=key)
 
 
+def _annotation(arg: Arg) -> Any:
+    """The parameter type discord.py turns into the option's type and bounds."""
+    if arg.type is ArgType.INTEGER and (arg.min_value is not None or arg.max_value is not None):
+        return app_commands.Range[int, arg.min_value, arg.max_value]
+    return _ANNOTATIONS[arg.type]
+
+
 def _callback(spec: Command, invoke: Invoke) -> Callable[..., Awaitable[None]]:
     async def callback(interaction: discord.Interaction, **kwargs: Any) -> None:
         await invoke(interaction, spec, kwargs)
@@ -45,7 +55,7 @@ def _callback(spec: Command, invoke: Invoke) -> Callable[..., Awaitable[None]]:
     params = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                 annotation=discord.Interaction)]
     for arg in spec.args:
-        annotation = _ANNOTATIONS[arg.type]
+        annotation = _annotation(arg)
         params.append(inspect.Parameter(arg.name, inspect.Parameter.KEYWORD_ONLY,
                                         annotation=annotation if arg.required else annotation | None,
                                         default=inspect.Parameter.empty if arg.required else None))

@@ -1,11 +1,14 @@
 """Command text -> declared arguments, the Telegram way.
 
 Members are named by replying to their message, by @username, or by numeric
-id; the last text argument takes the rest of the line (reasons have spaces).
+id (ASCII digits only: '١٢' is a name, not an id); the last text argument
+takes the rest of the line (reasons have spaces). Values are passed on as
+typed; the core validates them.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from telegram import Message, User
@@ -13,13 +16,15 @@ from telegram import Message, User
 from handlers.commands import ArgType, Command
 from handlers.context import MemberRef
 
+_NUMERIC_ID = re.compile(r"-?[0-9]+", re.ASCII)
+
 
 def member_ref(user: User) -> MemberRef:
     return MemberRef("telegram", str(user.id), user.username, user.full_name, verified=True)
 
 
 def _named(token: str) -> MemberRef:
-    if token.lstrip("-").isdigit():
+    if _NUMERIC_ID.fullmatch(token):
         return MemberRef("telegram", user_id=token)
     return MemberRef("telegram", username=token.lstrip("@"))
 
