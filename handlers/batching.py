@@ -2,9 +2,10 @@
 
 While one batch is being written, new messages queue; the next batch takes
 them all (up to ``max_batch``). A quiet chat therefore sees no added delay (a
-batch of one), and a burst costs a few transactions instead of hundreds. If a
-batch fails, its messages are retried one at a time so a single bad message
-cannot fail its neighbours.
+batch of one), and a burst costs a few transactions instead of hundreds. A
+batch that lost a race with another process is run again whole
+(``Database.run``); one that fails otherwise is retried one message at a
+time, so a single bad message cannot fail its neighbours.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from itertools import groupby
 from handlers import engagement
 from handlers.context import Context
 from handlers.engagement import IncomingMessage, MessageOutcome
+from storage import inbox
 from storage.database import Database
 
 Pending = tuple[Context, IncomingMessage, "asyncio.Future[MessageOutcome]"]
@@ -42,9 +44,10 @@ class MessageBatcher:
                 await self._process(list(group))
 
     async def _process(self, group: list[Pending]) -> None:
+        pairs = [(ctx, message) for ctx, message, _ in group]
         try:
-            async with self.db.unit_of_work() as session:
-                outcomes = await engagement.on_messages(session, [(ctx, message) for ctx, message, _ in group])
+            outcomes = await self.db.run(inbox.marking_done(lambda session: engagement.on_messages(session, pairs),
+                                                            [ctx.inbox_id for ctx, _ in pairs]))
         except Exception as exc:
             if len(group) == 1:
                 if not group[0][2].done():

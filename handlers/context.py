@@ -47,7 +47,9 @@ class Context:
 
     ``event_id`` is the platform's id for the event (message id, interaction
     id, update id) and feeds idempotency keys, so a redelivered event cannot
-    pay twice. ``now`` is the event's time as naive UTC.
+    pay twice. ``now`` is the event's time as naive UTC. ``inbox_id`` names
+    the stored Telegram update the event came from; the unit of work that
+    applies the event marks it done in the same transaction.
     """
 
     program: Program
@@ -60,3 +62,4 @@ class Context:
     is_moderator: bool = False
     channel_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    inbox_id: int | None = None

@@ -1,6 +1,7 @@
 """The one entry point adapters call: commands, messages, reactions, joins.
 
-Each call is one unit of work. A ``UserError`` rolls the transaction back and
+Each call is one unit of work, run again if it lost a race with another
+process (``Database.run``). A ``UserError`` rolls the transaction back and
 becomes a reply in the sender's language; any other exception also rolls
 back, is logged with context, and becomes a generic apology, so a bug in one
 use case cannot take the bot down or leave half a change behind.
@@ -22,7 +23,7 @@ from handlers.errors import UserError
 from handlers.i18n import translate
 from handlers.reactions import ReactionOutcome
 from handlers.replies import Reply
-from storage import ledger
+from storage import inbox, ledger
 from storage.database import Database
 
 log = structlog.get_logger(__name__)
@@ -65,17 +66,16 @@ class Core:
         return await self.batcher.submit(ctx, message)
 
     async def reaction(self, ctx: Context, message_id: str, added: bool) -> ReactionOutcome:
-        async with self.db.unit_of_work() as session:
-            return await reactions.on_reaction(session, ctx, message_id, added)
+        return await self.db.run(inbox.marking_done(
+            lambda session: reactions.on_reaction(session, ctx, message_id, added), [ctx.inbox_id]))
 
     async def membership(self, ctx: Context, kind: str, invite: str | None = None) -> int:
-        async with self.db.unit_of_work() as session:
-            return await membership.record(session, ctx, kind, invite)
+        return await self.db.run(inbox.marking_done(
+            lambda session: membership.record(session, ctx, kind, invite), [ctx.inbox_id]))
 
     async def _run(self, ctx: Context, what: str, use_case: Any) -> Reply:
         try:
-            async with self.db.unit_of_work() as session:
-                return await use_case(session)
+            return await self.db.run(inbox.marking_done(use_case, [ctx.inbox_id]))
         except UserError as exc:
             return Reply(translate(exc.key, ctx.locale, **exc.params), ok=False)
         except Exception:

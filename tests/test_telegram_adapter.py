@@ -11,16 +11,15 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.telegram import runner
-from bot.telegram.adapter import build_application
+from bot.telegram.runner import TelegramRuntime
 from handlers.commands import COMMANDS, Permission
 from handlers.config_model import Community, Program, Rules, Settings, TelegramSettings
 from handlers.core import Core
 from storage.database import Database
 from storage.models import LedgerEntry, MembershipEvent, Message
 from tests.conftest import reset_schema
-from tests.probe import DbProbe
 from tests.fakes.telegram_api import FakeTelegram
+from tests.probe import DbProbe
 
 CHAT = -100222
 ALICE, BOB, CAROL, DAN = 1001, 1002, 1003, 1004
@@ -39,17 +38,17 @@ def settings_for(api_port: int, cooldown: int = 0, **telegram: object) -> Settin
 class Harness(DbProbe):
     def __init__(self, fake: FakeTelegram, core: Core, settings: Settings) -> None:
         self.fake, self.core, self.settings = fake, core, settings
-        self.application = None
+        self.runtime: TelegramRuntime | None = None
         self.rate_limit = False
 
     async def start(self) -> None:
-        self.application = build_application(self.core, self.settings, TOKEN, rate_limit=self.rate_limit)
-        await runner.start(self.application, self.settings.telegram, "s3cret")
+        self.runtime = TelegramRuntime(self.core, self.settings, TOKEN, "s3cret", rate_limit=self.rate_limit)
+        await self.runtime.start()
 
     async def stop(self) -> None:
-        if self.application is not None:
-            await runner.stop(self.application)
-            self.application = None
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime = None
 
     async def answer(self, chat_id: int, before: int) -> str:
         replies = await self.fake.wait_for(lambda: self.fake.replies_to(chat_id)[before:])

@@ -7,21 +7,23 @@ Rules specific to Telegram, by design:
   caption earns nothing;
 - commands need a group that is part of a program; in a private chat the bot
   says so (``/start`` there enables private answers).
+
+Updates arrive through the inbox (``intake``): each core call carries the
+update's inbox id so the core marks it done with its effects, and replies go
+to the ``outbox`` instead of being awaited here.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
 import structlog
 from telegram import BotCommand, BotCommandScopeAllChatAdministrators, BotCommandScopeDefault, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
-    ApplicationBuilder,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
@@ -31,9 +33,11 @@ from telegram.ext import (
 )
 
 from bot.telegram import parse
-from bot.telegram.moderators import ModeratorCache
+from bot.telegram.intake import Intake
+from bot.telegram.moderators import ADMIN_STATUSES, ModeratorCache
+from bot.telegram.outbox import Outbox, Outgoing
 from handlers.commands import COMMANDS, Command, Permission
-from handlers.config_model import Program, Settings
+from handlers.config_model import Program
 from handlers.context import Actor, Context
 from handlers.core import Core
 from handlers.engagement import IncomingMessage
@@ -50,9 +54,10 @@ PRESENT = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberSt
 
 
 class TelegramAdapter:
-    def __init__(self, core: Core, settings: Settings) -> None:
+    def __init__(self, core: Core, intake: Intake, outbox: Outbox) -> None:
         self.core = core
-        self.settings = settings
+        self.intake = intake
+        self.outbox = outbox
         self.moderators = ModeratorCache()
         self.noticed: set[int] = set()
 
@@ -71,8 +76,7 @@ class TelegramAdapter:
     def program_of(self, chat_id: int) -> Program | None:
         return self.core.program_for("telegram", str(chat_id))
 
-    @staticmethod
-    def context(program: Program, update: Update, event_id: str, moderator: bool = False) -> Context:
+    def context(self, program: Program, update: Update, event_id: str, moderator: bool = False) -> Context:
         user, chat = update.effective_user, update.effective_chat
         assert user is not None and chat is not None
         when = (update.effective_message.date if update.effective_message else None) or \
@@ -81,7 +85,7 @@ class TelegramAdapter:
                        actor=Actor("telegram", str(user.id), user.full_name, user.username),
                        locale=negotiate(user.language_code or program.locale), event_id=event_id,
                        now=when.astimezone(UTC).replace(tzinfo=None) if when else utcnow(),
-                       is_moderator=moderator, channel_id=str(chat.id))
+                       is_moderator=moderator, channel_id=str(chat.id), inbox_id=self.intake.inbox_id(update))
 
     def _command_callback(self, spec: Command) -> Any:
         async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -97,41 +101,34 @@ class TelegramAdapter:
         program = self.program_of(chat.id) if chat.type != ChatType.PRIVATE else None
         if program is None:
             key = "error.not_in_community" if chat.type == ChatType.PRIVATE else "error.unconfigured"
-            await self.send(context, chat.id, translate(key, locale), reply_to=message.message_id)
+            self.outbox.post(Outgoing(chat.id, translate(key, locale), message.message_id, coalesce=True))
             return
         moderator = spec.permission is Permission.MODERATOR and \
             await self.moderators.is_moderator(context.bot, program, chat.id, user.id)
         ctx = self.context(program, update, f"{chat.id}:{message.message_id}", moderator)
         reply = await self.core.command(ctx, spec.name, parse.arguments(spec, message, list(context.args or [])))
-        await self.deliver(context, update, reply, locale)
+        self.deliver(context, update, reply, locale, coalesce=spec.permission is Permission.MEMBER or not reply.ok)
 
-    async def deliver(self, context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Reply, locale: str) -> None:
-        """Private replies go by DM when the member has started the bot."""
+    def deliver(self, context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Reply, locale: str,
+                coalesce: bool) -> None:
+        """Private replies go by DM when the member has started the bot, with a note in
+        the group; otherwise the group gets a hint to start the bot. Answers to member
+        commands (the same for everyone who asks) are coalesced."""
         chat, user, message = update.effective_chat, update.effective_user, update.effective_message
         assert chat is not None and user is not None and message is not None
         if not reply.private:
-            await self.send(context, chat.id, reply.text, reply_to=message.message_id)
+            self.outbox.post(Outgoing(chat.id, reply.text, message.message_id, coalesce=coalesce))
             return
-        try:
-            await context.bot.send_message(user.id, reply.text)
-        except Forbidden:
-            text = translate("dm.start_bot", locale, bot=context.bot.username)
-            await self.send(context, chat.id, text, reply_to=message.message_id)
-            return
-        await self.send(context, chat.id, translate("dm.sent", locale), reply_to=message.message_id)
-
-    async def send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
-                   reply_to: int | None = None) -> None:
-        try:
-            await context.bot.send_message(chat_id, text, reply_to_message_id=reply_to,
-                                           allow_sending_without_reply=True)
-        except TelegramError as exc:
-            log.warning("telegram send failed", chat=chat_id, error=repr(exc))
+        hint = translate("dm.start_bot", locale, bot=context.bot.username)
+        self.outbox.post(Outgoing(
+            user.id, reply.text,
+            instead=Outgoing(chat.id, hint, message.message_id, coalesce=True),
+            then=Outgoing(chat.id, translate("dm.sent", locale), message.message_id, coalesce=True)))
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
         if update.effective_chat is not None and user is not None:
-            await self.send(context, update.effective_chat.id, translate("start", negotiate(user.language_code)))
+            self.outbox.post(Outgoing(update.effective_chat.id, translate("start", negotiate(user.language_code))))
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat, user = update.effective_message, update.effective_chat, update.effective_user
@@ -143,13 +140,14 @@ class TelegramAdapter:
             return
         ctx = self.context(program, update, str(message.message_id))
         await self.core.message(ctx, IncomingMessage(str(message.message_id), message.text or message.caption or ""))
+        self.intake.settled(update)
 
     async def _notice_unconfigured(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
         if chat_id in self.noticed:
             return
         self.noticed.add(chat_id)
         log.warning("message in a Telegram group that is not in config.yaml", chat=chat_id)
-        await self.send(context, chat_id, translate("error.unconfigured", "en") + f" (chat id {chat_id})")
+        self.outbox.post(Outgoing(chat_id, translate("error.unconfigured", "en") + f" (chat id {chat_id})"))
 
     async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         change = update.message_reaction
@@ -160,17 +158,21 @@ class TelegramAdapter:
             return
         old = {r.to_json() for r in change.old_reaction}
         new = {r.to_json() for r in change.new_reaction}
+        changes = [True] * len(new - old) + [False] * len(old - new)
+        if not changes:
+            return
         ctx = self.context(program, update, f"{change.chat.id}:{change.message_id}:{change.user.id}")
-        for _ in new - old:
-            await self.core.reaction(ctx, str(change.message_id), True)
-        for _ in old - new:
-            await self.core.reaction(ctx, str(change.message_id), False)
+        for added in changes[:-1]:
+            await self.core.reaction(replace(ctx, inbox_id=None), str(change.message_id), added)
+        await self.core.reaction(ctx, str(change.message_id), changes[-1])
+        self.intake.settled(update)
 
     async def on_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         change = update.chat_member
         if change is None:
             return
-        self.moderators.forget(change.chat.id)
+        if {change.old_chat_member.status, change.new_chat_member.status} & ADMIN_STATUSES:
+            self.moderators.forget(change.chat.id)
         program = self.program_of(change.chat.id)
         was, now = change.old_chat_member.status in PRESENT, change.new_chat_member.status in PRESENT
         if program is None or was == now or change.new_chat_member.user.is_bot:
@@ -179,15 +181,18 @@ class TelegramAdapter:
         ctx = Context(program=program, platform="telegram", community_id=str(change.chat.id),
                       actor=Actor("telegram", str(member.id), member.full_name, member.username),
                       locale=negotiate(member.language_code), event_id=f"member:{update.update_id}",
-                      now=change.date.astimezone(UTC).replace(tzinfo=None))
+                      now=change.date.astimezone(UTC).replace(tzinfo=None), inbox_id=self.intake.inbox_id(update))
         invite = change.invite_link.invite_link if change.invite_link else None
         await self.core.membership(ctx, "join" if now else "leave", invite)
+        self.intake.settled(update)
 
     async def on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.my_chat_member is not None:
             self.moderators.forget(update.my_chat_member.chat.id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log it; the update stays pending in the inbox and is tried again."""
+        self.intake.failed(update)
         update_id = getattr(update, "update_id", None)
         log.error("telegram handler failed", update_id=update_id, error=repr(context.error),
                   exc_info=context.error)
@@ -206,16 +211,3 @@ async def register_commands(application: Application) -> None:
                                   language_code=language)
         await bot.set_my_commands(command_menu(locale, True), scope=BotCommandScopeAllChatAdministrators(),
                                   language_code=language)
-
-
-def build_application(core: Core, settings: Settings, token: str, *, rate_limit: bool = True) -> Application:
-    builder: ApplicationBuilder = Application.builder().token(token)
-    if settings.telegram.base_url:
-        builder = builder.base_url(settings.telegram.base_url)
-    if settings.telegram.base_file_url:
-        builder = builder.base_file_url(settings.telegram.base_file_url)
-    if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
-    application = builder.build()
-    TelegramAdapter(core, settings).install(application)
-    return application

@@ -1,14 +1,16 @@
 """Who moderates a Telegram group: its administrators, cached per chat.
 
 The cache is dropped whenever a ``chat_member``/``my_chat_member`` update
-shows a status change in that chat, so promotions take effect at once.
+shows an administrator status change in that chat, so promotions take effect
+at once. A network failure is not taken for "not a moderator": it raises, so
+the command stays in the inbox and is tried again rather than refused.
 """
 
 from __future__ import annotations
 
 from telegram import Bot
 from telegram.constants import ChatMemberStatus
-from telegram.error import TelegramError
+from telegram.error import NetworkError, RetryAfter, TelegramError
 
 from handlers.config_model import Program
 
@@ -33,5 +35,7 @@ class ModeratorCache:
             return True
         try:
             return user_id in await self.admins(bot, chat_id)
+        except (NetworkError, RetryAfter):
+            raise
         except TelegramError:
             return False

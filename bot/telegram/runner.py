@@ -1,55 +1,124 @@
-"""Start the Telegram adapter for ``engagebot run``: long polling, or a webhook
-whose secret token Telegram must echo on every request."""
+"""The Telegram side of ``engagebot run``: wiring, start-up order, shutdown order.
+
+Start: check the webhook secret, initialise, register commands, handle what
+the inbox still holds, and only then poll (or open the webhook) for more. The
+scheduler prunes handled inbox rows and retries failed ones. Stop: stop
+receiving, let the Application finish what it holds, give queued replies a
+moment, shut down. Nothing depends on the stop being graceful: an update not
+handled yet is still pending in the inbox at the next start.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import structlog
-from telegram.ext import Application
+from telegram.ext import Application, Updater
+from telegram.request import HTTPXRequest
 
 from bot.app import App
 from bot.config import ENV_WEBHOOK_SECRET, ConfigError
-from bot.telegram.adapter import ALLOWED_UPDATES, build_application, register_commands
-from handlers.config_model import TelegramSettings
+from bot.scheduler import Scheduler
+from bot.telegram.adapter import ALLOWED_UPDATES, TelegramAdapter, register_commands
+from bot.telegram.intake import InboxBot, Intake, IntakeQueue
+from bot.telegram.ordering import OrderedUpdateProcessor
+from bot.telegram.outbox import Outbox, SendRateLimiter
+from handlers.config_model import Settings, TelegramSettings
+from handlers.core import Core
 
 log = structlog.get_logger(__name__)
 
-
-async def start(application: Application, settings: TelegramSettings, webhook_secret: str | None) -> None:
-    """Initialise, register commands and begin receiving updates."""
-    await application.initialize()
-    await register_commands(application)
-    await application.start()
-    updater = application.updater
-    assert updater is not None
-    if settings.webhook_url:
-        if not webhook_secret:
-            raise ConfigError(f"telegram.webhook_url is set: export {ENV_WEBHOOK_SECRET} so requests can be checked")
-        await updater.start_webhook(listen=settings.listen, port=settings.port,
-                                    url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-                                    webhook_url=settings.webhook_url, secret_token=webhook_secret,
-                                    allowed_updates=ALLOWED_UPDATES)
-        log.info("telegram webhook listening", listen=settings.listen, port=settings.port)
-    else:
-        await updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=settings.poll_timeout_seconds)
-        log.info("telegram long polling started")
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+RETRY_FAILED_MINUTES = 0.5
+OUTBOX_GRACE_SECONDS = 2.0
 
 
-async def stop(application: Application) -> None:
-    """Stop cleanly: the updater confirms the last offset so nothing is re-read."""
-    if application.updater is not None and application.updater.running:
-        await application.updater.stop()
-    if application.running:
-        await application.stop()
-    await application.shutdown()
+def check_webhook_secret(settings: TelegramSettings, secret: str | None) -> None:
+    """Refuse, in one line, a webhook secret Telegram would reject (the secret is not echoed)."""
+    if not settings.webhook_url:
+        return
+    if not secret:
+        raise ConfigError(f"telegram.webhook_url is set: export {ENV_WEBHOOK_SECRET} so requests can be checked")
+    if not WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError(f"{ENV_WEBHOOK_SECRET} may only contain the characters A-Z, a-z, 0-9, _ and - "
+                          f"(1 to 256 of them); Telegram rejects anything else")
+
+
+class TelegramRuntime:
+    """One bot: inbox intake, lane-ordered concurrent handling, outbox, polling or webhook."""
+
+    def __init__(self, core: Core, settings: Settings, token: str, webhook_secret: str | None, *,
+                 rate_limit: bool = True) -> None:
+        self.settings = settings.telegram
+        check_webhook_secret(self.settings, webhook_secret)
+        self.webhook_secret = webhook_secret
+        self.intake = Intake(core.db)
+        urls = {k: v for k, v in (("base_url", self.settings.base_url),
+                                  ("base_file_url", self.settings.base_file_url)) if v}
+        self.bot = InboxBot(self.intake, token=token, request=HTTPXRequest(connection_pool_size=256),
+                            get_updates_request=HTTPXRequest(connection_pool_size=1),
+                            rate_limiter=SendRateLimiter(max_retries=3) if rate_limit else None, **urls)
+        self.outbox = Outbox(self.bot, self.settings.reply_coalesce_seconds)
+        self.application: Application = (
+            Application.builder().bot(self.bot).updater(None).job_queue(None)
+            .concurrent_updates(OrderedUpdateProcessor(self.settings.concurrent_updates, self.intake)).build())
+        self.updater = Updater(self.bot, cast(Any, IntakeQueue(self.intake)))
+        TelegramAdapter(core, self.intake, self.outbox).install(self.application)
+        self.scheduler = Scheduler()
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        await self.updater.initialize()
+        await register_commands(self.application)
+        self.intake.bind(self.bot, self.application.update_queue)
+        await self.application.start()
+        replayed = await self.intake.replay()
+        if replayed:
+            log.info("telegram inbox replayed", updates=replayed)
+        await self._receive()
+        self.scheduler.every("telegram-inbox-prune", self.settings.inbox_prune_interval_seconds / 60, self._prune,
+                             now=False)
+        self.scheduler.every("telegram-inbox-retry", RETRY_FAILED_MINUTES, self._retry, now=False)
+        self.scheduler.start()
+
+    async def _receive(self) -> None:
+        s = self.settings
+        if s.webhook_url:
+            await self.updater.start_webhook(listen=s.listen, port=s.port,
+                                             url_path=urlparse(s.webhook_url).path.lstrip("/"),
+                                             webhook_url=s.webhook_url, secret_token=self.webhook_secret,
+                                             allowed_updates=ALLOWED_UPDATES)
+            log.info("telegram webhook listening", listen=s.listen, port=s.port)
+        else:
+            await self.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=s.poll_timeout_seconds)
+            log.info("telegram long polling started")
+
+    async def _prune(self) -> None:
+        await self.intake.prune(self.settings.inbox_keep_hours, self.settings.inbox_keep_updates)
+
+    async def _retry(self) -> None:
+        await self.intake.retry_failed()
+
+    async def stop(self) -> None:
+        self.scheduler.stop()
+        if self.updater.running:
+            await self.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.intake.flush()
+        await self.outbox.close(OUTBOX_GRACE_SECONDS)
+        await self.updater.shutdown()
+        await self.application.shutdown()
 
 
 async def run_telegram(app: App) -> None:
-    application = build_application(app.core, app.settings, app.secrets.telegram_token or "")
+    runtime = TelegramRuntime(app.core, app.settings, app.secrets.telegram_token or "",
+                              app.secrets.telegram_webhook_secret)
     try:
-        await start(application, app.settings.telegram, app.secrets.telegram_webhook_secret)
+        await runtime.start()
         await asyncio.Event().wait()
     finally:
-        await stop(application)
+        await runtime.stop()

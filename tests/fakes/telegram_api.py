@@ -4,14 +4,18 @@ Like Telegram it keeps an update queue with offset semantics (asking for
 offset N confirms and drops every update below N), only delivers the update
 types the bot asked for in ``allowed_updates`` (chat_member and
 message_reaction only when asked), and refuses to DM a user who never
-started the bot.
+started the bot. Like Telegram it can throttle a group: with ``group_limit``
+set to (messages, seconds), a bot message beyond that budget in a group is
+refused with 429 and the seconds to wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
+from collections import deque
 from typing import Any
 
 from aiohttp import web
@@ -48,6 +52,9 @@ class FakeTelegram(LocalServer):
         self.commands: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] | None = None
         self.throttle_next = 0
+        self.group_limit: tuple[int, float] | None = None
+        self.throttled = 0
+        self._group_sends: dict[int, deque[float]] = {}
         self.kicked_from: set[int] = set()
         self.calls: list[str] = []
         self.new_update = asyncio.Event()
@@ -107,8 +114,10 @@ class FakeTelegram(LocalServer):
         chat_id = int(params["chat_id"])
         if self.throttle_next:
             self.throttle_next -= 1
-            return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-                                      "parameters": {"retry_after": 1}}, status=429)
+            return self.too_many(1)
+        wait = self._group_wait(chat_id)
+        if wait:
+            return self.too_many(wait)
         if chat_id in self.kicked_from:
             return error(403, "Forbidden: bot was kicked from the supergroup chat")
         if chat_id > 0 and chat_id not in self.started:
@@ -118,6 +127,25 @@ class FakeTelegram(LocalServer):
         self.next_message_id += 1
         self.sent.append(dict(params, chat_id=chat_id))
         return ok(message)
+
+    def too_many(self, retry_after: int) -> web.Response:
+        self.throttled += 1
+        return web.json_response({"ok": False, "error_code": 429,
+                                  "description": f"Too Many Requests: retry after {retry_after}",
+                                  "parameters": {"retry_after": retry_after}}, status=429)
+
+    def _group_wait(self, chat_id: int) -> int:
+        """Seconds until the group may take another bot message (0: now, and it is counted)."""
+        if self.group_limit is None or chat_id > 0:
+            return 0
+        budget, window = self.group_limit
+        sends, now = self._group_sends.setdefault(chat_id, deque()), time.monotonic()
+        while sends and now - sends[0] >= window:
+            sends.popleft()
+        if len(sends) >= budget:
+            return max(1, math.ceil(window - (now - sends[0])))
+        sends.append(now)
+        return 0
 
     async def api_getUpdates(self, params: dict[str, Any]) -> web.Response:
         offset = int(params.get("offset") or 0)
