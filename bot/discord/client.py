@@ -7,6 +7,7 @@ pattern). Platform errors are logged with context and never stop the bot.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import discord
@@ -16,10 +17,11 @@ from discord.ext import commands
 
 from bot.discord import slash
 from bot.discord import translate as tr
+from bot.discord.catchup import ChannelCatchUp, catch_up
 from handlers.commands import ArgType, Command, Permission
 from handlers.config_model import Program, Settings
 from handlers.core import Core
-from handlers.engagement import IncomingMessage
+from handlers.engagement import IncomingMessage, MessageOutcome
 from handlers.i18n import negotiate, translate
 from handlers.replies import Reply, TierChanged
 
@@ -39,6 +41,7 @@ class EngageBot(commands.Bot):
         self.core = core
         self.settings = settings
         self.noticed_guilds: set[int] = set()
+        self.catch_up_task: asyncio.Task[list[ChannelCatchUp]] | None = None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(slash.CatalogTranslator())
@@ -108,16 +111,56 @@ class EngageBot(commands.Bot):
         await self._respond(interaction, Reply(text, ok=False, private=True))
 
     async def on_message(self, message: discord.Message) -> None:
+        await self.handle_message(message)
+
+    async def handle_message(self, message: discord.Message) -> MessageOutcome | None:
+        """The one path of a message, live or caught up after downtime."""
         if message.author.bot or message.guild is None:
-            return
+            return None
         program = self.program_of(message.guild.id)
         if program is None:
             await self._notice_unconfigured(message.guild)
-            return
+            return None
         ctx = tr.context(program, message.guild.id, message.author, event_id=message.id, when=message.created_at,
                          channel_id=message.channel.id)
         outcome = await self.core.message(ctx, IncomingMessage(str(message.id), message.content))
         await self.apply_events(message.guild, outcome.events)
+        return outcome
+
+    async def on_ready(self) -> None:
+        """discord.py fires this after every IDENTIFY: at start-up and after a
+        reconnect that could not RESUME, exactly when the gateway may have
+        dropped messages. The catch-up runs in the background so live events
+        are not held up; a newer one replaces one still running, since each
+        starts from what is stored."""
+        if self.catch_up_task is not None:
+            self.catch_up_task.cancel()
+        self.catch_up_task = asyncio.create_task(self._catch_up(), name="discord catch-up")
+
+    async def _catch_up(self) -> list[ChannelCatchUp]:
+        guilds = []
+        for program in self.settings.programs:
+            for community in program.communities:
+                if community.platform != "discord":
+                    continue
+                guild = self.get_guild(int(community.id))
+                if guild is None:
+                    log.warning("configured guild not available, not caught up", guild=community.id)
+                else:
+                    guilds.append(guild)
+        try:
+            return await catch_up(guilds, self.core.db, self.settings.discord, self.handle_message,
+                                  discord.utils.utcnow())
+        except Exception:
+            log.exception("discord catch-up failed")
+            return []
+
+    async def close(self) -> None:
+        """Stop a running catch-up first; what it has not fed is read again at the next start."""
+        if self.catch_up_task is not None:
+            self.catch_up_task.cancel()
+            await asyncio.gather(self.catch_up_task, return_exceptions=True)
+        await super().close()
 
     async def _notice_unconfigured(self, guild: discord.Guild) -> None:
         """Tell moderators once that this guild earns nothing until configured."""
@@ -195,4 +238,4 @@ class EngageBot(commands.Bot):
                             status=exc.status, error=exc.text)
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
-        log.exception("discord event handler failed", event=event_method)
+        log.exception("discord event handler failed", handler=event_method)

@@ -2,27 +2,46 @@
 
 discord.py is pointed here by overriding ``Route.BASE`` and
 ``DiscordWebSocket.DEFAULT_GATEWAY``. The gateway keeps a numbered event log
-so a client that RESUMEs gets exactly the events it missed, like Discord.
+so a client that RESUMEs gets exactly the events it missed, like Discord, or
+refuses the RESUME (INVALID_SESSION) so the client must IDENTIFY afresh.
+Channels keep their messages, served by the history endpoint the way
+Discord does, and ids are real snowflakes (creation time in the high bits).
 """
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import itertools
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from discord.utils import DISCORD_EPOCH
 
 from tests.fakes.server import LocalServer
 
 APP_ID = "500000000000000001"
 BOT_ID = "500000000000000002"
-_ids = itertools.count(600000000000000000)
+_sequence = itertools.count()
+_last_id = 0
 
 
-def snowflake() -> str:
-    return str(next(_ids))
+def snowflake(at: datetime | None = None) -> str:
+    """A unique id carrying ``at`` (default now) as its creation time; ids made
+    for "now" also grow strictly, as Discord's do."""
+    global _last_id
+    millis = int((at or datetime.now(UTC)).timestamp() * 1000) - DISCORD_EPOCH
+    made = (millis << 22) | (next(_sequence) & 0x3FFFFF)
+    if at is None:
+        made = _last_id = max(made, _last_id + 1)
+    return str(made)
+
+
+def iso(snowflake_id: str) -> str:
+    millis = (int(snowflake_id) >> 22) + DISCORD_EPOCH
+    return datetime.fromtimestamp(millis / 1000, UTC).isoformat()
 
 
 def now_iso() -> str:
@@ -41,6 +60,14 @@ def json_response(data: Any, status: int = 200) -> web.Response:
 class FakeDiscord(LocalServer):
     def __init__(self, guild_id: str, channel_id: str) -> None:
         self.guild_id, self.channel_id = guild_id, channel_id
+        self.channels: dict[str, str] = {channel_id: "general"}
+        self.history: dict[str, list[dict[str, Any]]] = {channel_id: []}
+        self.history_requests: list[tuple[str, dict[str, str]]] = []
+        self.refuse_resume = False
+        self.refused_resumes = 0
+        self.throttle_history = 0
+        self.history_delay = 0.0
+        self.hidden_channels: set[str] = set()
         self.roles: list[dict[str, Any]] = [self._role(guild_id, "@everyone", "0")]
         self.members: dict[str, dict[str, Any]] = {}
         self.extra_guilds: list[str] = []
@@ -70,6 +97,12 @@ class FakeDiscord(LocalServer):
                              "mute": False, "flags": 0, "nick": None, "avatar": None, "pending": False}
         return self.members[uid]
 
+    def add_channel(self, name: str) -> str:
+        cid = snowflake()
+        self.channels[cid] = name
+        self.history[cid] = []
+        return cid
+
     def role_id(self, name: str) -> str:
         return next(r["id"] for r in self.roles if r["name"] == name)
 
@@ -82,6 +115,7 @@ class FakeDiscord(LocalServer):
         app.router.add_get(f"{api}/oauth2/applications/@me", self.application)
         app.router.add_put(f"{api}/applications/{{app}}/guilds/{{gid}}/commands", self.sync_commands)
         app.router.add_post(f"{api}/channels/{{cid}}/messages", self.post_message)
+        app.router.add_get(f"{api}/channels/{{cid}}/messages", self.channel_history)
         app.router.add_post(f"{api}/interactions/{{iid}}/{{token}}/callback", self.interaction_callback)
         app.router.add_post(f"{api}/webhooks/{{app}}/{{token}}", self.followup)
         app.router.add_put(f"{api}/guilds/{{gid}}/members/{{uid}}/roles/{{rid}}", self.role_add)
@@ -107,17 +141,55 @@ class FakeDiscord(LocalServer):
         return json_response([dict(c, id=snowflake(), application_id=APP_ID, guild_id=gid, version="1",
                                    default_member_permissions=None, dm_permission=True, nsfw=False) for c in body])
 
-    def _message(self, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return {"id": snowflake(), "channel_id": channel_id, "author": user(BOT_ID, "engagebot", True),
-                "content": body.get("content", ""), "timestamp": now_iso(), "edited_timestamp": None, "tts": False,
+    def _message(self, channel_id: str, body: dict[str, Any], author: dict[str, Any] | None = None,
+                 at: datetime | None = None) -> dict[str, Any]:
+        mid = snowflake(at)
+        return {"id": mid, "channel_id": channel_id, "author": author or user(BOT_ID, "engagebot", True),
+                "content": body.get("content", ""), "timestamp": iso(mid), "edited_timestamp": None, "tts": False,
                 "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
                 "pinned": False, "type": 0, "flags": body.get("flags", 0)}
+
+    def _keep(self, message: dict[str, Any]) -> None:
+        """File a message in its channel's history, kept in id order."""
+        bisect.insort(self.history.setdefault(message["channel_id"], []), message, key=lambda m: int(m["id"]))
 
     async def post_message(self, request: web.Request) -> web.Response:
         body = await request.json()
         message = self._message(request.match_info["cid"], body)
         self.sent.append(message)
+        self._keep(message)
         return json_response(message)
+
+    async def channel_history(self, request: web.Request) -> web.Response:
+        """GET /channels/{id}/messages as Discord answers it: newest first
+        always; ``after`` selects the ``limit`` messages just after that id,
+        ``before`` (or neither) the ``limit`` messages just before it (or the
+        newest); limit 1-100, default 50. The next ``throttle_history``
+        requests are answered 429 with a short retry_after, as Discord does,
+        and ``hidden_channels`` 403, as to a bot without access. Each answer
+        takes ``history_delay`` seconds."""
+        cid, query = request.match_info["cid"], dict(request.query)
+        self.history_requests.append((cid, query))
+        await asyncio.sleep(self.history_delay)
+        if self.throttle_history > 0:
+            self.throttle_history -= 1
+            return web.Response(body=json.dumps({"message": "You are being rate limited.", "retry_after": 0.05,
+                                                 "global": False}).encode(), status=429,
+                                headers={"Content-Type": "application/json", "Via": "1.1 google"})
+        if cid not in self.history:
+            return json_response({"message": "Unknown Channel", "code": 10003}, 404)
+        if cid in self.hidden_channels:
+            return json_response({"message": "Missing Access", "code": 50001}, 403)
+        limit = int(query.get("limit", 50))
+        if not 1 <= limit <= 100 or len({"before", "after", "around"} & set(query)) > 1:
+            return json_response({"message": "Invalid Form Body", "code": 50035}, 400)
+        kept = self.history[cid]
+        if "after" in query:
+            page = [m for m in kept if int(m["id"]) > int(query["after"])][:limit]
+        else:
+            before = int(query.get("before", 1 << 63))
+            page = [m for m in kept if int(m["id"]) < before][-limit:]
+        return json_response(list(reversed(page)))
 
     async def interaction_callback(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -158,10 +230,11 @@ class FakeDiscord(LocalServer):
     def guild_payload(self, gid: str) -> dict[str, Any]:
         members = list(self.members.values()) + [{"user": user(BOT_ID, "engagebot", True), "roles": [],
                                                   "joined_at": now_iso(), "deaf": False, "mute": False, "flags": 0}]
-        channel = {"id": self.channel_id, "type": 0, "name": "general", "position": 0, "guild_id": gid,
-                   "permission_overwrites": [], "nsfw": False, "parent_id": None}
+        channels: list[dict[str, Any]] = [
+            {"id": cid, "type": 0, "name": name, "position": i, "guild_id": gid, "permission_overwrites": [],
+             "nsfw": False, "parent_id": None} for i, (cid, name) in enumerate(self.channels.items())]
         return {"id": gid, "name": f"guild {gid}", "icon": None, "owner_id": "1", "roles": self.roles,
-                "channels": [channel], "members": members, "member_count": len(members), "emojis": [],
+                "channels": channels, "members": members, "member_count": len(members), "emojis": [],
                 "stickers": [], "features": [], "presences": [], "voice_states": [], "threads": [],
                 "stage_instances": [], "guild_scheduled_events": [], "large": False, "unavailable": False,
                 "system_channel_id": self.channel_id, "premium_tier": 0, "mfa_level": 0, "verification_level": 0,
@@ -202,6 +275,9 @@ class FakeDiscord(LocalServer):
                 "application": {"id": APP_ID, "flags": 0}, "shard": [0, 1]})
             for gid in guilds:
                 await self.dispatch("GUILD_CREATE", self.guild_payload(gid))
+        elif op == 6 and self.refuse_resume:
+            self.refused_resumes += 1
+            await self._send({"op": 9, "d": False})
         elif op == 6:
             seq = msg["d"]["seq"] or 0
             self.resumes.append(seq)
@@ -218,12 +294,25 @@ class FakeDiscord(LocalServer):
     def member_payload(self, uid: str, permissions: int = 0) -> dict[str, Any]:
         return dict(self.members[uid], permissions=str(permissions))
 
-    async def say(self, uid: str, content: str, gid: str | None = None) -> str:
-        mid = snowflake()
+    async def say(self, uid: str, content: str, gid: str | None = None, channel: str | None = None) -> str:
+        """A member posts while the bot is connected: kept in the channel (of
+        the main guild) and dispatched over the gateway."""
+        message = self._message(channel or self.channel_id, {"content": content}, self.members[uid]["user"])
+        if gid in (None, self.guild_id):
+            self._keep(message)
         await self.dispatch("MESSAGE_CREATE", {
-            **self._message(self.channel_id, {"content": content}), "id": mid, "guild_id": gid or self.guild_id,
-            "author": self.members[uid]["user"], "member": {k: v for k, v in self.members[uid].items() if k != "user"}})
-        return mid
+            **message, "guild_id": gid or self.guild_id,
+            "member": {k: v for k, v in self.members[uid].items() if k != "user"}})
+        return message["id"]
+
+    def post_offline(self, uid: str, content: str, channel: str | None = None, at: datetime | None = None) -> str:
+        """A member posts while the bot is away: kept in the channel's history
+        only, never dispatched, as the gateway does not replay it. ``at``
+        backdates it (its id carries that time)."""
+        author = self.members[uid]["user"] if uid in self.members else user(uid, f"user{uid}", uid == BOT_ID)
+        message = self._message(channel or self.channel_id, {"content": content}, author, at)
+        self._keep(message)
+        return message["id"]
 
     async def react(self, uid: str, message_id: str, author: str, added: bool = True) -> None:
         data: dict[str, Any] = {"user_id": uid, "channel_id": self.channel_id, "message_id": message_id,
