@@ -13,6 +13,7 @@ from pathlib import Path
 import structlog
 
 from bot import config as config_loader
+from bot import scheduler as scheduling
 from bot.config import ConfigError, Secrets
 from handlers.config_model import Settings
 from handlers.core import Core
@@ -36,7 +37,7 @@ async def build(config_path: Path, secrets: Secrets | None = None, *, check_sche
     """Load config, open the database and refuse an out-of-date schema."""
     settings = config_loader.load(config_path)
     secrets = secrets or Secrets.from_env()
-    db = Database(config_loader.database_url(settings, secrets))
+    db = Database(config_loader.database_url(settings, secrets), ledger_key=config_loader.ledger_key(secrets))
     if check_schema:
         try:
             await schema.ensure_current(db)
@@ -60,6 +61,12 @@ def sentiment_worker(app: App) -> SentimentWorker:
 
 async def run(app: App) -> None:
     """Run every adapter whose token is set until one stops or is cancelled."""
+    if app.db.ledger_key is None:
+        log.warning(config_loader.UNKEYED_LEDGER_WARNING)
+    if app.secrets.telegram_token:
+        from bot.telegram.runner import check_webhook_secret
+
+        check_webhook_secret(app.settings.telegram, app.secrets.telegram_webhook_secret)
     tasks = []
     if app.secrets.discord_token:
         from bot.discord.runner import run_discord
@@ -72,12 +79,18 @@ async def run(app: App) -> None:
     if not tasks:
         raise ConfigError(missing_tokens_message())
     tasks.append(asyncio.create_task(sentiment_worker(app).run(), name="sentiment"))
+    ledger = app.settings.ledger
+    scheduler = scheduling.start_checkpoints(app.db, [p.id for p in app.settings.programs], ledger.checkpoint_dir,
+                                             ledger.checkpoint_interval_minutes)
     log.info("engagebot running", adapters=[t.get_name() for t in tasks])
     try:
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:
             task.result()
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # let them finish with the database before it closes
         await app.db.dispose()

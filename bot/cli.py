@@ -3,55 +3,110 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
+import traceback
 from collections.abc import Awaitable, Callable
+from importlib import metadata
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer.core import TyperGroup
 
 from bot import app as app_module
 from bot import config as config_loader
+from bot import errors, logs
 from bot import export as export_module
-from bot import logs
 from bot.config import ConfigError, Secrets
+from bot.demo.sample import MESSAGES as DEMO_MESSAGES
 from bot.sentiment_cli import app as sentiment_app
 from handlers.config_model import Settings
-from storage import schema
+from storage import checkpoint, schema
 from storage.database import Database
 from storage.schema import SchemaOutOfDate
 from storage.verify import verify
 
 T = TypeVar("T")
-app = typer.Typer(help="engagebot: community loyalty bot for Discord and Telegram.", no_args_is_help=True)
+_global_options = {"debug": False}
+errors.install_thread_hook()
+console = Console()
+err = Console(stderr=True)
+
+
+class _OneLineErrors(TyperGroup):
+    """A person's mistake or a network problem ends in one line and exit 1, never a traceback;
+    ``--debug`` adds the traceback, redacted like the logs."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the point: whatever it was, one line (traceback with --debug)
+            if ctx.params.get("debug"):
+                err.print(logs.redact(traceback.format_exc()), markup=False, highlight=False, soft_wrap=True)
+            raise _fail(errors.explain(exc), 1) from None
+
+
+app = typer.Typer(help="engagebot: community loyalty bot for Discord and Telegram.", no_args_is_help=True,
+                  cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]},
+                  pretty_exceptions_show_locals=False)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 ledger_app = typer.Typer(help="Points ledger commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(sentiment_app, name="sentiment")
-console = Console()
-err = Console(stderr=True)
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "config.yaml"
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path to config.yaml.")]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(logs.redact(message))}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
+def _debug() -> bool:
+    """Whether the global ``--debug`` was given (the callback below records it before any command runs)."""
+    return _global_options["debug"]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"engagebot {metadata.version('engagebot')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and HTTP debug logs (secrets stay "
+                                                            "redacted).")] = False,
+         version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                               help="Print the version and exit.")] = False) -> None:
+    """engagebot: community loyalty bot for Discord and Telegram."""
+    _global_options["debug"] = debug
+
+
 def _settings(path: Path) -> Settings:
+    """The validated config; its database password joins the secrets that output never shows."""
     try:
-        return config_loader.load(path)
+        settings = config_loader.load(path)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    logs.protect([logs.url_password(settings.database_url)])
+    return settings
+
+
+def _ledger_key() -> bytes | None:
+    try:
+        return config_loader.ledger_key(Secrets.from_env())
     except ConfigError as exc:
         raise _fail(str(exc)) from None
 
 
 def _read(settings: Settings, query: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run one read-only query on an up-to-date database, or exit with the fix."""
-    database = Database(config_loader.database_url(settings, Secrets.from_env()))
+    database = Database(config_loader.database_url(settings, Secrets.from_env()), ledger_key=_ledger_key())
 
     async def main() -> T:
         try:
@@ -77,7 +132,7 @@ def init(path: Annotated[Path, typer.Argument()] = Path("config.yaml"),
     """Write a commented config.yaml to start from."""
     if path.exists() and not force:
         raise _fail(f"{path} already exists; pass --force to overwrite it")
-    shutil.copyfile(TEMPLATE, path)
+    path.write_text(TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
     console.print(f"wrote {path}; edit it, then run `engagebot db upgrade` and `engagebot run`")
 
 
@@ -85,7 +140,7 @@ def init(path: Annotated[Path, typer.Argument()] = Path("config.yaml"),
 def run(config: ConfigOption = Path("config.yaml")) -> None:
     """Start every platform adapter whose token is set in the environment."""
     settings = _settings(config)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, debug=_debug())
     secrets = Secrets.from_env()
     if not (secrets.discord_token or secrets.telegram_token):
         raise _fail(app_module.missing_tokens_message())
@@ -105,15 +160,26 @@ def run(config: ConfigOption = Path("config.yaml")) -> None:
 def demo(config: ConfigOption = TEMPLATE,
          out: Annotated[Path, typer.Option(help="Folder for the demo database and report.")] = Path("demo-output"),
          seed: Annotated[int, typer.Option(help="Seed of the sample community.")] = 7,
-         messages: Annotated[int, typer.Option(min=2000, help="Chat messages to generate.")] = 2400) -> None:
-    """Replay a sample month of a community through the real core, offline."""
-    from bot.demo.run import run_demo
+         messages: Annotated[int, typer.Option(min=1, max=1_000_000,
+                                               help="Chat messages to generate.")] = DEMO_MESSAGES,
+         ) -> None:
+    """Replay a sample month of a community through the real core, offline.
+
+    Uses a fresh SQLite file in --out, or ENGAGEBOT_DATABASE_URL (an empty database) when it is set."""
+    from bot.demo.run import DemoError, run_demo
 
     settings = _settings(config)
-    logs.configure("warning")
-    result = asyncio.run(run_demo(settings, out, seed=seed, messages=messages))
-    console.print(result.report, markup=False, highlight=False, soft_wrap=True)
-    console.print(f"report written to {result.report_path} (database: {result.database_path})", soft_wrap=True)
+    logs.configure("warning", debug=_debug())
+    try:
+        result = asyncio.run(run_demo(settings, out, seed=seed, messages=messages,
+                                      database_url=Secrets.from_env().database_url))
+    except DemoError as exc:
+        raise _fail(str(exc)) from None
+    for table in result.report.tables():
+        console.print(table)
+        console.print()
+    console.print(f"report written to {result.report_path} (database: {result.database})", soft_wrap=True,
+                  highlight=False)
     if not result.verified:
         raise typer.Exit(1)
 
@@ -124,32 +190,76 @@ def db_upgrade(config: ConfigOption = Path("config.yaml")) -> None:
     database = _database(config)
 
     async def main() -> str | None:
-        await schema.upgrade(database)
-        revision = await schema.current_revision(database)
-        await database.dispose()
-        return revision
+        try:
+            await schema.upgrade(database)
+            return await schema.current_revision(database)
+        finally:
+            await database.dispose()
 
     console.print(f"database at schema revision {asyncio.run(main())}")
 
 
 @ledger_app.command("verify")
-def ledger_verify(config: ConfigOption = Path("config.yaml")) -> None:
-    """Recompute every balance and the hash chain; name the first bad entry."""
+def ledger_verify(config: ConfigOption = Path("config.yaml"),
+                  checkpoints: Annotated[list[Path] | None, typer.Option(
+                      "--checkpoint", help="Checkpoint file, or folder of them (repeatable).")] = None) -> None:
+    """Check the hash chain, balances, checkpoints and derived state; name the first bad entry."""
     settings = _settings(config)
-    checks = _read(settings, lambda session: verify(session, tuple(p.id for p in settings.programs)))
+    try:
+        anchors = checkpoint.read(checkpoints or [])
+    except checkpoint.CheckpointError as exc:
+        raise _fail(str(exc)) from None
+    zones = {p.id: p.timezone for p in settings.programs}
+    checks = _read(settings, lambda session: verify(session, tuple(zones), checkpoints=anchors, timezones=zones))
+    if _ledger_key() is None:
+        err.print(f"[yellow]note:[/] {config_loader.UNKEYED_LEDGER_WARNING}", highlight=False, soft_wrap=True)
+    if not anchors:
+        err.print("[yellow]note:[/] no --checkpoint given: removing the newest entries (and fixing the head) "
+                  "or a whole program's ledger cannot be detected", highlight=False, soft_wrap=True)
     bad = 0
     for check in checks:
         status = "[green]OK[/]" if check.ok else "[red]BROKEN[/]"
-        console.print(f"{check.program_id}: {check.entries} entries {status}")
+        anchored = "" if check.anchored_at is None else f", anchored by a checkpoint at seq {check.anchored_at}"
+        console.print(f"{check.program_id}: {check.entries} entries{anchored} {status}")
         if check.first_bad_entry:
-            console.print(f"  first bad entry: {check.first_bad_entry}", highlight=False)
-        for line in check.balance_mismatches[:20]:
-            console.print(f"  {line}", highlight=False)
-        if check.rank_mismatch:
-            console.print("  rank histogram does not match balances")
+            console.print(f"  first bad entry: {check.first_bad_entry}", highlight=False, markup=False, soft_wrap=True)
+        lines = [*check.anchor_problems, *check.balance_mismatches[:20], *check.derived_mismatches,
+                 *(["rank histogram does not match balances"] if check.rank_mismatch else []),
+                 *(f"note: {note}" for note in check.notes)]
+        for line in lines:
+            console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
         bad += 0 if check.ok else 1
     if bad:
         raise typer.Exit(1)
+
+
+@ledger_app.command("checkpoint")
+def ledger_checkpoint(config: ConfigOption = Path("config.yaml"),
+                      program: Annotated[str | None, typer.Option(help="Program id (default: every program).")] = None,
+                      out: Annotated[Path | None, typer.Option(help="File to write (default: stdout).")] = None,
+                      ) -> None:
+    """Write a checkpoint of each program's ledger (JSON, signed with ENGAGEBOT_LEDGER_KEY) to keep elsewhere."""
+    settings = _settings(config)
+    configured = [p.id for p in settings.programs]
+    if program is not None and program not in configured:
+        raise _fail(f"unknown program {program!r}; configured programs: {configured}")
+    if _ledger_key() is None:
+        err.print(f"[yellow]note:[/] checkpoint not signed: {config_loader.ENV_LEDGER_KEY} is not set",
+                  highlight=False, soft_wrap=True)
+
+    async def take_all(session: AsyncSession) -> list[checkpoint.Checkpoint]:
+        return [await checkpoint.take(session, program_id) for program_id in ([program] if program else configured)]
+
+    try:
+        taken = _read(settings, take_all)
+    except checkpoint.CheckpointError as exc:
+        raise _fail(str(exc)) from None
+    if out is None:
+        typer.echo(checkpoint.dumps(taken), nl=False)
+        return
+    checkpoint.write(out, taken)
+    for cp in taken:
+        err.print(f"{cp.program_id}: checkpoint at seq {cp.seq} written to {out}", highlight=False)
 
 
 @app.command()

@@ -8,7 +8,7 @@ Secrets never come from the file: only ``ENGAGEBOT_*`` environment variables.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,12 @@ ENV_DISCORD_TOKEN = "ENGAGEBOT_DISCORD_TOKEN"
 ENV_TELEGRAM_TOKEN = "ENGAGEBOT_TELEGRAM_TOKEN"
 ENV_DATABASE_URL = "ENGAGEBOT_DATABASE_URL"
 ENV_WEBHOOK_SECRET = "ENGAGEBOT_TELEGRAM_WEBHOOK_SECRET"
+ENV_LEDGER_KEY = "ENGAGEBOT_LEDGER_KEY"
+MIN_LEDGER_KEY_LENGTH = 16
+UNKEYED_LEDGER_WARNING = (
+    f"{ENV_LEDGER_KEY} is not set: the ledger's hash chain detects accidents, not tampering (anyone who can "
+    f"write to the database can recompute it). Set a secret key to make it tamper-evident; see README, "
+    f"'Tamper evidence'.")
 
 
 class ConfigError(Exception):
@@ -33,6 +39,7 @@ class Secrets:
     telegram_token: str | None
     database_url: str | None
     telegram_webhook_secret: str | None
+    ledger_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
@@ -42,6 +49,7 @@ class Secrets:
             telegram_token=env.get(ENV_TELEGRAM_TOKEN) or None,
             database_url=env.get(ENV_DATABASE_URL) or None,
             telegram_webhook_secret=env.get(ENV_WEBHOOK_SECRET) or None,
+            ledger_key=env.get(ENV_LEDGER_KEY) or None,
         )
 
 
@@ -55,8 +63,11 @@ def _path(loc: tuple[Any, ...]) -> str:
 def describe(error: ValidationError) -> str:
     """One line per problem: key, bad value and what is allowed."""
     lines = []
-    for item in error.errors():
-        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    items = [(tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))), item)
+             for item in error.errors()]
+    for loc, item in items:
+        if item["type"] == "too_short" and any(other[:len(loc)] == loc and other != loc for other, _ in items):
+            continue  # a list's length counts only its valid items: an echo of the item errors below it
         value = item.get("input")
         shown = repr(value) if not isinstance(value, dict) else "{...}"
         message = item["msg"].removeprefix("Value error, ")
@@ -86,3 +97,14 @@ def load(path: Path) -> Settings:
 
 def database_url(settings: Settings, secrets: Secrets) -> str:
     return secrets.database_url or settings.database_url
+
+
+def ledger_key(secrets: Secrets) -> bytes | None:
+    """The ledger's HMAC key as bytes; a key too short to be secret is refused."""
+    if secrets.ledger_key is None:
+        return None
+    key = secrets.ledger_key.encode("utf-8")
+    if len(key) < MIN_LEDGER_KEY_LENGTH:
+        raise ConfigError(f"{ENV_LEDGER_KEY} must be at least {MIN_LEDGER_KEY_LENGTH} characters (it is "
+                          f"{len(key)}); generate one with: python3 -c \"import secrets; print(secrets.token_hex(32))\"")
+    return key

@@ -1,21 +1,25 @@
-"""``engagebot sentiment eval`` and ``engagebot sentiment rescore``."""
+"""``engagebot sentiment``: score, eval, export and rescore."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from bot import config as config_loader
+from bot import logs, sentiment_export
 from bot.config import ConfigError, Secrets
-from handlers.config_model import SentimentSettings
+from handlers.config_model import SentimentSettings, Settings
 from sentiment import loader
 from sentiment.evaluate import describe, evaluate
+from sentiment.scoring import Scorer
 from sentiment.worker import SentimentWorker
 from storage import schema, sentiment_store
 from storage.database import Database
@@ -23,11 +27,40 @@ from storage.database import Database
 app = typer.Typer(help="Sentiment model commands.", no_args_is_help=True)
 console = Console()
 WORDS = {"negative": 0, "neutral": 1, "positive": 2}
+BackendOption = Annotated[str, typer.Option(help="onnx or transformers.")]
+ModelOption = Annotated[str | None, typer.Option(help="Model dir (onnx) or HF id/path (transformers).")]
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path to config.yaml.")]
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(logs.redact(message))}", highlight=False, soft_wrap=True)
     return typer.Exit(2)
+
+
+def _lines(path: Path, option: str) -> list[str]:
+    if not path.is_file():
+        raise _fail(f"{option} {path}: no such file")
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def _scorer(backend: str, model: str | None) -> Scorer:
+    if backend not in ("onnx", "transformers"):
+        raise _fail(f"--backend must be onnx or transformers, got {backend!r}")
+    try:
+        return loader.load(SentimentSettings(backend=backend, model=model))  # type: ignore[arg-type]
+    except (ValueError, OSError, ImportError) as exc:
+        raise _fail(f"cannot load the {backend} model: {exc}") from None
+
+
+def _settings(config: Path) -> Settings:
+    try:
+        return config_loader.load(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _database(settings: Settings) -> Database:
+    return Database(config_loader.database_url(settings, Secrets.from_env()))
 
 
 def _label(raw: str, binary: bool, where: str) -> int:
@@ -43,7 +76,9 @@ def _label(raw: str, binary: bool, where: str) -> int:
 def _read(text: Path | None, labels: Path | None, csv_file: Path | None, text_col: str, label_col: str,
           binary: bool) -> tuple[list[str], list[int]]:
     if csv_file is not None:
-        with csv_file.open(encoding="utf-8", newline="") as handle:
+        if not csv_file.is_file():
+            raise _fail(f"--csv {csv_file}: no such file")
+        with csv_file.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
         if rows and (text_col not in rows[0] or label_col not in rows[0]):
             raise _fail(f"{csv_file} has columns {list(rows[0])}; --text-col/--label-col name missing ones")
@@ -51,8 +86,8 @@ def _read(text: Path | None, labels: Path | None, csv_file: Path | None, text_co
                                                    for i, r in enumerate(rows)]
     if text is None or labels is None:
         raise _fail("give --text FILE and --labels FILE, or --csv FILE")
-    texts = text.read_text(encoding="utf-8").splitlines()
-    golds = labels.read_text(encoding="utf-8").splitlines()
+    texts = _lines(text, "--text")
+    golds = _lines(labels, "--labels")
     if len(texts) != len(golds):
         raise _fail(f"{text} has {len(texts)} lines but {labels} has {len(golds)}")
     return texts, [_label(g, binary, f"{labels}:{i + 1}") for i, g in enumerate(golds)]
@@ -65,27 +100,25 @@ def eval_command(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="CSV with a text and a label column.")] = None,
     text_col: Annotated[str, typer.Option(help="CSV text column.")] = "text",
     label_col: Annotated[str, typer.Option(help="CSV label column.")] = "label",
-    binary: Annotated[bool, typer.Option(help="Labels are negative/positive only (0/1).")] = False,
+    binary: Annotated[bool, typer.Option(help="Labels are negative/positive only (0/1); a three-class model "
+                                              "decides by P(positive) against P(negative).")] = False,
     all_languages: Annotated[bool, typer.Option(help="Score every language (no gate).")] = False,
-    backend: Annotated[str, typer.Option(help="onnx or transformers.")] = "onnx",
-    model: Annotated[str | None, typer.Option(help="Model dir (onnx) or HF id/path (transformers).")] = None,
+    backend: BackendOption = "onnx",
+    model: ModelOption = None,
 ) -> None:
     """Macro-recall, accuracy, macro-F1, confusion matrix and texts/s on labelled data."""
     texts, gold = _read(text, labels, csv_file, text_col, label_col, binary)
-    scorer = loader.load(SentimentSettings(backend=backend, model=model))  # type: ignore[arg-type]
+    scorer = _scorer(backend, model)
     scorer.gate_languages = not all_languages
-    console.print(describe(scorer.version, evaluate(scorer, texts, gold, binary)), highlight=False)
+    console.print(describe(scorer.version, evaluate(scorer, texts, gold, binary)), highlight=False, soft_wrap=True)
 
 
 @app.command("rescore")
 def rescore(since: Annotated[datetime, typer.Option(help="Rescore messages from this UTC time on.")],
-            config: Annotated[Path, typer.Option("--config", "-c")] = Path("config.yaml")) -> None:
+            config: ConfigOption = Path("config.yaml")) -> None:
     """Score messages again with the configured model (after a model change)."""
-    try:
-        settings = config_loader.load(config)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
-    database = Database(config_loader.database_url(settings, Secrets.from_env()))
+    settings = _settings(config)
+    database = _database(settings)
 
     async def main() -> tuple[int, int]:
         try:
@@ -103,3 +136,70 @@ def rescore(since: Annotated[datetime, typer.Option(help="Rescore messages from 
     except schema.SchemaOutOfDate as exc:
         raise _fail(str(exc)) from None
     console.print(f"requeued {queued} messages, scored {written}")
+
+
+@app.command("score")
+def score(
+    text: Annotated[list[str] | None, typer.Argument(help="Text(s) to score.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Score each line of this file.")] = None,
+    backend: BackendOption = "onnx",
+    model: ModelOption = None,
+) -> None:
+    """Print the label and the class probabilities of each text."""
+    texts = list(text or []) + (_lines(file, "--file") if file is not None else [])
+    if not texts:
+        raise _fail("give a TEXT to score, or --file FILE with one text per line")
+    scorer = _scorer(backend, model)
+    table = Table("text", "label", "P(negative)", "P(neutral)", "P(positive)", "language")
+    for item, result in zip(texts, scorer.score(texts), strict=True):
+        probabilities = [("-" if p is None else f"{p:.3f}") for p in (result.p_negative, result.p_neutral,
+                                                                       result.p_positive)]
+        table.add_row(escape(item if len(item) <= 60 else item[:59] + "…"), result.label, *probabilities,
+                      result.language)
+    console.print(table)
+    console.print(f"model: {scorer.version}", highlight=False)
+
+
+@app.command("export")
+def export(
+    program: Annotated[str, typer.Option(help="Program id from config.yaml.")],
+    since: Annotated[datetime | None, typer.Option(help="From this UTC time on (inclusive).")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Before this UTC time (exclusive).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="File to write (default: PROGRAM-sentiment.csv|json).")] = None,
+    config: ConfigOption = Path("config.yaml"),
+) -> None:
+    """Write every message's sentiment scores (label, probabilities, language) for a program."""
+    settings = _settings(config)
+    if fmt not in ("csv", "json"):
+        raise _fail(f"--format must be csv or json, got {fmt!r}")
+    if program not in {p.id for p in settings.programs}:
+        raise _fail(f"unknown program {program!r}; configured programs: {[p.id for p in settings.programs]}")
+    if since is not None and until is not None and since >= until:
+        raise _fail(f"--since {since} must be before --until {until}")
+    target = out or Path(f"{program}-sentiment.{fmt}")
+    if not target.parent.is_dir():
+        raise _fail(f"--out {target}: folder {target.parent} does not exist")
+    database = _database(settings)
+
+    async def main() -> list[dict[str, object]]:
+        try:
+            await schema.ensure_current(database)
+            async with database.unit_of_work() as session:
+                return await sentiment_export.collect(session, program, _naive(since), _naive(until))
+        finally:
+            await database.dispose()
+
+    try:
+        rows = asyncio.run(main())
+    except schema.SchemaOutOfDate as exc:
+        raise _fail(str(exc)) from None
+    sentiment_export.write(rows, fmt, target)
+    console.print(f"wrote {len(rows)} messages to {target}", highlight=False)
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    """Stored times are naive UTC: an aware option is converted, a naive one is taken as UTC."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)

@@ -14,6 +14,7 @@ from functools import lru_cache
 SUPPORTED = frozenset({"en", "zh"})
 _LATIN_OTHERS = ["en", "es", "fr", "de", "it", "pt", "nl", "id", "tr", "pl", "sv"]
 _CONFIDENT = 0.995
+_MIN_OTHER_LATIN = 40
 
 
 @lru_cache(maxsize=1)
@@ -23,6 +24,12 @@ def _identifier():  # type: ignore[no-untyped-def]
     ident = LanguageIdentifier.from_modelstring(model, norm_probs=True)
     ident.set_languages(_LATIN_OTHERS)
     return ident
+
+
+def warm_up() -> None:
+    """Load langid's model now (a few seconds, mostly bz2 outside the GIL), e.g. in a
+    thread while other work runs, instead of at the first long Latin-script text."""
+    _identifier()
 
 
 def _script(ch: str) -> str:
@@ -47,5 +54,7 @@ def detect(text: str) -> str:
     if script != "latin":
         return {"arabic": "ar", "devanagari": "hi", "cyrillic": "ru", "hangul": "ko",
                 "hiragana": "ja", "katakana": "ja"}.get(script, script)
+    if len(text) < _MIN_OTHER_LATIN:
+        return "en"  # too short for langid to be trusted: no need to ask it (it costs ~1 ms a text)
     lang, prob = _identifier().classify(text)
-    return lang if lang != "en" and prob >= _CONFIDENT and len(text) >= 40 else "en"
+    return lang if lang != "en" and prob >= _CONFIDENT else "en"

@@ -64,18 +64,19 @@ class Scorer:
         return language, clean
 
     def score(self, texts: Sequence[str]) -> list[Score]:
-        prepared = [self._eligible(t if isinstance(t, str) else "") for t in texts]
+        """One score per text, in order. Identical texts (chat repeats "gm", "lol", "+1" a
+        lot) are judged once: the result depends on nothing but the text."""
+        distinct = list(dict.fromkeys(t if isinstance(t, str) else "" for t in texts))
+        prepared = [self._eligible(t) for t in distinct]
         todo = [i for i, (_, clean) in enumerate(prepared) if clean is not None]
         probs: dict[int, np.ndarray] = {}
         for start in range(0, len(todo), self.batch_size):
             chunk = todo[start : start + self.batch_size]
             result = self.backend.probabilities([prepared[i][1] or "" for i in chunk])
             probs.update(zip(chunk, result, strict=True))
-        out = []
+        scores = {}
         for i, (language, _) in enumerate(prepared):
-            if i not in probs:
-                out.append(Score(UNSCORED, None, None, None, language, self.version))
-                continue
-            p = probs[i]
-            out.append(Score(LABELS[int(np.argmax(p))], float(p[0]), float(p[1]), float(p[2]), language, self.version))
-        return out
+            p = probs.get(i)
+            scores[distinct[i]] = Score(UNSCORED, None, None, None, language, self.version) if p is None else \
+                Score(LABELS[int(np.argmax(p))], float(p[0]), float(p[1]), float(p[2]), language, self.version)
+        return [scores[t if isinstance(t, str) else ""] for t in texts]

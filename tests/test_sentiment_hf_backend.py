@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+HF_EXTRA = 'needs torch and transformers: pip install -e ".[hf]" (CI runs these after the main suite)'
+torch = pytest.importorskip("torch", reason=HF_EXTRA)
+transformers = pytest.importorskip("transformers", reason=HF_EXTRA)
 
 from handlers.config_model import SentimentSettings  # noqa: E402
 from sentiment import loader  # noqa: E402

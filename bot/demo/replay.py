@@ -46,26 +46,34 @@ class Replayer:
                        channel_id="general")
 
     async def replay(self, advance: Callable[[], None]) -> Tally:
-        """Replay in order; consecutive messages go in together, as a busy chat
-        delivers them, so the core batches them (same outcome as one by one)."""
-        burst: list[Event] = []
+        """Replay in time order, a stretch at a time. A stretch runs up to the next
+        moderator command or /link step; its messages go in first, many at once as a
+        busy chat delivers them (so the core batches them), then its reactions, each
+        after the message it is for. The rules judge every message by its own time,
+        so the totals are those of a one-by-one replay, in a fraction of the time."""
+        stretch: list[Event] = []
         for event in self.sample.events:
-            if event.kind == "message":
-                burst.append(event)
-                if len(burst) >= BURST:
-                    await self._flush(burst, advance)
+            if event.kind in ("message", "reaction"):
+                stretch.append(event)
                 continue
-            await self._flush(burst, advance)
+            await self._stretch(stretch, advance)
             await getattr(self, f"_{event.kind}")(event)
             advance()
-        await self._flush(burst, advance)
+        await self._stretch(stretch, advance)
         return self.tally
 
-    async def _flush(self, burst: list[Event], advance: Callable[[], None]) -> None:
-        await asyncio.gather(*(self._message(event) for event in burst))
-        for _ in burst:
-            advance()
-        burst.clear()
+    async def _stretch(self, events: list[Event], advance: Callable[[], None]) -> None:
+        messages = [e for e in events if e.kind == "message"]
+        for start in range(0, len(messages), BURST):
+            burst = messages[start : start + BURST]
+            await asyncio.gather(*(self._message(event) for event in burst))
+            for _ in burst:
+                advance()
+        for event in events:
+            if event.kind == "reaction":
+                await self._reaction(event)
+                advance()
+        events.clear()
 
     async def _message(self, event: Event) -> None:
         outcome = await self.core.message(self._ctx(event), IncomingMessage(event.payload["message_id"],

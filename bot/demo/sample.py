@@ -15,6 +15,13 @@ from datetime import datetime, timedelta
 
 START = datetime(2026, 10, 1, 0, 0, 0)
 DAYS = 30
+# One message in REACTED_SHARE gets reactions, from 1 to MAX_REACTORS members: enough to show
+# reaction points at work; each reaction is its own unit of work, so they dominate the replay time.
+REACTED_SHARE = 5
+MAX_REACTORS = 3
+# The default month: every rule and feature shows up (tiers reached, too), and the demo runs in seconds.
+MESSAGES = 1200
+MEMBERS = 200
 
 EN_OPENERS = ["Honestly", "Just saying", "Quick update", "Hey all", "Not gonna lie", "FYI", "So", "Wow"]
 EN_TOPICS = ["the new release", "the latest drop", "customer support", "the mobile app", "shipping",
@@ -111,9 +118,9 @@ def _flood(people: list[Person]) -> list[Event]:
 
 def _reactions(rng: random.Random, people: list[Person], messages: list[Event]) -> list[Event]:
     events = []
-    for message in rng.sample(messages, k=len(messages) // 3):
+    for message in rng.sample(messages, k=len(messages) // REACTED_SHARE):
         candidates = [p for p in people if message.platform in p.accounts]
-        for reactor in rng.sample(candidates, k=min(len(candidates), rng.randint(1, 4))):
+        for reactor in rng.sample(candidates, k=min(len(candidates), rng.randint(1, MAX_REACTORS))):
             events.append(Event(message.at + timedelta(minutes=rng.randint(1, 120)), "reaction", message.platform,
                                 reactor.accounts[message.platform], reactor.name,
                                 {"message_id": message.payload["message_id"]}))
@@ -149,7 +156,7 @@ def _links(people: list[Person], linked: int) -> list[Event]:
     return events
 
 
-def generate(seed: int = 7, members: int = 400, messages: int = 2400, linked: int = 8) -> Sample:
+def generate(seed: int = 7, members: int = MEMBERS, messages: int = MESSAGES, linked: int = 8) -> Sample:
     rng = random.Random(seed)
     people = _people(rng, members, linked)
     chatter = _chatter(rng, people, messages) + _flood(people)

@@ -7,34 +7,43 @@ from collections import Counter, defaultdict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.demo.tables import Section
 from sentiment.labels import LABELS, UNSCORED
 from storage.models import Message
 
 COLUMNS = (*LABELS, UNSCORED)
+NOTE = "net = (positive - negative) / scored messages"
+# The scorer stores ISO 639's "und" (undetermined) for text with no words at all;
+# a reader is told what it means rather than shown a code that looks like a language.
+NO_WORDS = "none (emoji, links or symbols only)"
+PENDING = "not scored yet"
 
 
-def _table(title: str, counts: dict[str, Counter[str]]) -> list[str]:
-    lines = [f"### by {title}", "", f"| {title} | " + " | ".join(COLUMNS) + " | net |",
-             "|---|" + "---|" * (len(COLUMNS) + 1)]
+def language_name(code: str | None) -> str:
+    if code is None:
+        return PENDING
+    return NO_WORDS if code == "und" else code
+
+
+def _section(title: str, counts: dict[str, Counter[str]]) -> Section:
+    rows = []
     for key in sorted(counts):
         row = counts[key]
-        scored = sum(row[label] for label in LABELS) or 1
-        net = (row["positive"] - row["negative"]) / scored
-        lines.append(f"| {key} | " + " | ".join(str(row[c]) for c in COLUMNS) + f" | {net:+.2f} |")
-    return [*lines, ""]
+        scored = sum(row[label] for label in LABELS)
+        net = f"{(row['positive'] - row['negative']) / scored:+.2f}" if scored else "-"
+        rows.append((key, *(str(row[c]) for c in COLUMNS), net))
+    return Section(f"Sentiment by {title}", (title, *COLUMNS, "net"), rows, note=NOTE,
+                   right=frozenset(range(1, len(COLUMNS) + 2)))
 
 
-async def build(session: AsyncSession) -> str:
+async def build(session: AsyncSession, program_id: str) -> list[Section]:
     rows = (await session.execute(select(Message.platform, Message.language, Message.created_at,
-                                         Message.sentiment_label))).all()
+                                         Message.sentiment_label).where(Message.program_id == program_id))).all()
     groups: dict[str, dict[str, Counter[str]]] = {"platform": defaultdict(Counter), "language": defaultdict(Counter),
                                                   "day": defaultdict(Counter)}
     for platform, language, created_at, label in rows:
         label = label or UNSCORED
         groups["platform"][platform][label] += 1
-        groups["language"][language or "und"][label] += 1
+        groups["language"][language_name(language)][label] += 1
         groups["day"][created_at.date().isoformat()][label] += 1
-    lines = ["## Sentiment mix", "", "net = (positive - negative) / scored messages", ""]
-    for title, counts in groups.items():
-        lines += _table(title, counts)
-    return "\n".join(lines)
+    return [_section(title, counts) for title, counts in groups.items()]
