@@ -7,6 +7,7 @@ runtime (``bot.config``) only loads the file and the secrets into it.
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -98,6 +99,23 @@ class Program(Strict):
         return self
 
 
+def bot_api_url(value: str | None, suffix: str) -> str | None:
+    """A Bot API server address in the form python-telegram-bot appends the token to.
+
+    ``http://host:port``, ``http://host:port/bot`` and either with a trailing
+    slash name the same server; anything else is refused rather than left to
+    fail silently at every request.
+    """
+    if value is None or not value.strip():
+        return None
+    url = urlsplit(value.strip())
+    path = url.path.rstrip("/")
+    if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment or \
+            (path and not path.endswith(suffix)):
+        raise ValueError(f"expected the form http://host:port{suffix} (or http://host:port)")
+    return urlunsplit((url.scheme, url.netloc, path or suffix, "", ""))
+
+
 class TelegramSettings(Strict):
     base_url: str | None = None
     base_file_url: str | None = None
@@ -105,10 +123,31 @@ class TelegramSettings(Strict):
     listen: str = "0.0.0.0"
     port: int = Field(8443, ge=1, le=65535)
     poll_timeout_seconds: int = Field(10, ge=0, le=50)
+    # Updates handled at once; order is kept per member, per message and around moderator commands.
+    concurrent_updates: int = Field(64, ge=1, le=1024)
+    # An identical public reply already queued or sent in the chat this recently is not sent again.
+    reply_coalesce_seconds: float = Field(10.0, ge=0, le=3600)
+    # Handled updates stay in the inbox at most this long and this many, pruned every interval.
+    inbox_keep_hours: int = Field(72, ge=0, le=8760)
+    inbox_keep_updates: int = Field(100_000, ge=0, le=100_000_000)
+    inbox_prune_interval_seconds: int = Field(600, ge=1, le=86_400)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return bot_api_url(value, "/bot")
+
+    @field_validator("base_file_url")
+    @classmethod
+    def _base_file_url(cls, value: str | None) -> str | None:
+        return bot_api_url(value, "/file/bot")
 
 
 class DiscordSettings(Strict):
     sync_commands: bool = True
+    # Catch-up after downtime reads at most this far back and this many messages per channel (0 turns it off).
+    catchup_max_age_hours: int = Field(24, ge=0, le=720)
+    catchup_max_messages: int = Field(1000, ge=0, le=100_000)
 
 
 class SentimentSettings(Strict):
@@ -116,6 +155,13 @@ class SentimentSettings(Strict):
     model: str | None = None
     batch_size: int = Field(64, ge=1, le=1024)
     max_wait_seconds: float = Field(2.0, ge=0, le=3600)
+
+
+class LedgerSettings(Strict):
+    """Where the bot writes signed ledger checkpoints (none when ``checkpoint_dir`` is unset)."""
+
+    checkpoint_dir: str | None = Field(None, min_length=1)
+    checkpoint_interval_minutes: int = Field(60, ge=1, le=10_080)
 
 
 class Settings(Strict):
@@ -127,6 +173,7 @@ class Settings(Strict):
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
     sentiment: SentimentSettings = SentimentSettings()
+    ledger: LedgerSettings = LedgerSettings()
 
     @model_validator(mode="after")
     def _unique(self) -> Settings:

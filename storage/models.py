@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.0 models. The ledger table is append-only by convention and test.
+"""SQLAlchemy 2.0 models. The ledger table is append-only (triggers: storage.append_only).
 
 ``balances`` and ``score_counts`` are derived state kept in the same
 transaction as each ledger insert; ``engagebot ledger verify`` rebuilds them
@@ -25,6 +25,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage import append_only
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -88,6 +90,7 @@ class LinkCode(Base):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     platform: Mapped[str] = mapped_column(String(16))
+    program_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     redeemed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -115,6 +118,11 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # How ``hash`` was made (storage.ledger: hmac-sha256, sha256, or sha256-v1 before migration 0002).
+    scheme: Mapped[str] = mapped_column(String(16))
+
+
+append_only.attach(LedgerEntry.__table__)
 
 
 class Balance(Base):
@@ -166,6 +174,7 @@ class Message(Base):
         UniqueConstraint("platform", "community_id", "platform_message_id", name="uq_message_platform"),
         Index("ix_message_dupe", "member_id", "text_hash", "created_at"),
         Index("ix_message_sentiment", "sentiment_status", "id"),
+        Index("ix_message_channel", "platform", "community_id", "channel_id", "created_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     program_id: Mapped[str] = mapped_column(String(40))
@@ -196,6 +205,7 @@ class Reaction(Base):
     __table_args__ = (
         UniqueConstraint("platform", "community_id", "platform_message_id", "reactor_member_id",
                          name="uq_reaction_once"),
+        Index("ix_reaction_reactor", "reactor_member_id", "program_id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     program_id: Mapped[str] = mapped_column(String(40))
@@ -213,6 +223,7 @@ class MembershipEvent(Base):
     """A join or leave, with the invite it came through (for referral attribution)."""
 
     __tablename__ = "membership_events"
+    __table_args__ = (Index("ix_membership_member", "member_id", "program_id"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     program_id: Mapped[str] = mapped_column(String(40))
     platform: Mapped[str] = mapped_column(String(16))
@@ -229,3 +240,26 @@ class KeyValue(Base):
     __tablename__ = "runtime_state"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class InboxUpdate(Base):
+    """A raw Telegram update, stored before Telegram is told it was received.
+
+    A getUpdates batch (or a webhook request) is written in one transaction
+    before the offset moves past it; ``done_at`` is set in the transaction that
+    writes the update's effects. A crash therefore leaves either a pending row,
+    processed at the next start, or the effects with a done row.
+    """
+
+    __tablename__ = "telegram_inbox"
+    __table_args__ = (
+        UniqueConstraint("bot_id", "update_id", name="uq_inbox_bot_update"),
+        Index("ix_inbox_state", "bot_id", "done_at", "update_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    bot_id: Mapped[int] = mapped_column(BigInteger)
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
