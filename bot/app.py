@@ -23,6 +23,7 @@ from storage import schema
 from storage.database import Database
 
 log = structlog.get_logger(__name__)
+STOP_GRACE_SECONDS = 10.0
 
 
 @dataclass
@@ -78,7 +79,9 @@ async def run(app: App) -> None:
         tasks.append(asyncio.create_task(run_telegram(app), name="telegram"))
     if not tasks:
         raise ConfigError(missing_tokens_message())
-    tasks.append(asyncio.create_task(sentiment_worker(app).run(), name="sentiment"))
+    worker = sentiment_worker(app)
+    scoring = asyncio.create_task(worker.run(), name="sentiment")
+    tasks.append(scoring)
     ledger = app.settings.ledger
     scheduler = scheduling.start_checkpoints(app.db, [p.id for p in app.settings.programs], ledger.checkpoint_dir,
                                              ledger.checkpoint_interval_minutes)
@@ -90,7 +93,12 @@ async def run(app: App) -> None:
     finally:
         if scheduler is not None:
             scheduler.stop()
+        worker.stop()
         for task in tasks:
+            if task is not scoring:
+                task.cancel()
+        _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+        for task in late:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)  # let them finish with the database before it closes
         await app.db.dispose()

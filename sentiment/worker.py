@@ -10,6 +10,7 @@ leaves unwritten messages pending, to be picked up on the next run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 
@@ -31,6 +32,7 @@ class SentimentWorker:
         self.batch_size = batch_size
         self.max_wait = max_wait_seconds
         self._waiting_since: float | None = None
+        self._stopping = asyncio.Event()
 
     def score_safely(self, texts: Sequence[str]) -> list[Score]:
         """Never raises: a failing batch is retried text by text, then marked unscored."""
@@ -78,12 +80,18 @@ class SentimentWorker:
             total += written
         return total
 
+    def stop(self) -> None:
+        """Ask ``run`` to return once the batch in hand is written, so a stop
+        never cuts a database call short."""
+        self._stopping.set()
+
     async def run(self, poll_seconds: float = 0.5) -> None:
-        """Score forever (``engagebot run``); errors are logged, never fatal."""
-        while True:
+        """Score until ``stop`` (``engagebot run``); errors are logged, never fatal."""
+        while not self._stopping.is_set():
             try:
                 if await self.run_once():
                     continue
             except Exception:
                 log.exception("sentiment worker iteration failed")
-            await asyncio.sleep(poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), poll_seconds)

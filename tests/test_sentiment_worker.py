@@ -108,3 +108,16 @@ async def test_rescore_requeues_after_model_change(core: Core) -> None:
     async with core.db.unit_of_work() as s:
         assert await sentiment_store.requeue(s, ctx(core).now) == 5
     assert await _statuses(core) == {"pending": 5}
+
+
+async def test_stop_lets_run_finish_its_batch_and_return(core: Core) -> None:
+    await _ingest(core, TEXTS[:3])
+    worker = SentimentWorker(core.db, Scorer(Keyword()), batch_size=3)
+    running = asyncio.create_task(worker.run(poll_seconds=30))
+    for _ in range(200):
+        if await _statuses(core) == {"scored": 3}:
+            break
+        await asyncio.sleep(0.02)
+    worker.stop()
+    await asyncio.wait_for(running, 2)
+    assert running.done() and not running.cancelled() and await _statuses(core) == {"scored": 3}
