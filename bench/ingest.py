@@ -62,7 +62,8 @@ async def ingest_run(url: str, messages: int, concurrency: int, members: int = 1
 
     async def one(i: int, warm_up: bool = False) -> None:
         user = str(i % members)
-        when = START + timedelta(milliseconds=i) - (timedelta(hours=1) if warm_up else timedelta())
+        when = START - timedelta(hours=1) + timedelta(milliseconds=i - 10_000_000) if warm_up else \
+            START + timedelta(milliseconds=i)
         ctx = Context(program=PROGRAM, platform="discord", community_id="1", actor=Actor("discord", user, f"u{user}"),
                       locale="en", event_id=str(i), now=when)
         started = time.perf_counter()
