@@ -57,12 +57,7 @@ def amount(raw: object, maximum: int) -> int:
     sign, digits = _number(raw, "error.amount_not_integer")
     if sign == "-" or digits == "0":
         raise UserError("error.amount_not_positive", value=shown(sign.replace("+", "") + digits, 24))
-    if len(digits) > NUMBER_DIGITS_MAX:
-        raise _too_long(digits, maximum)
-    value = int(digits)
-    if value > maximum:
-        raise UserError("error.amount_too_large", value=value, maximum=maximum)
-    return value
+    return _at_most(digits, maximum, "error.amount_too_large")
 
 
 def page(raw: object) -> int:
@@ -72,11 +67,17 @@ def page(raw: object) -> int:
     sign, digits = _number(raw, "error.page")
     if sign == "-" or digits == "0":
         raise UserError("error.page", value=shown(raw))
+    return _at_most(digits, PAGE_MAX, "error.page_too_large")
+
+
+def _at_most(digits: str, maximum: int, too_large: str) -> int:
+    """The value of ASCII ``digits``, refused above ``maximum`` without ever
+    converting a number too long to be one anybody meant."""
     if len(digits) > NUMBER_DIGITS_MAX:
-        raise _too_long(digits, PAGE_MAX)
+        raise _too_long(digits, maximum)
     value = int(digits)
-    if value > PAGE_MAX:
-        raise UserError("error.page_too_large", value=value, maximum=PAGE_MAX)
+    if value > maximum:
+        raise UserError(too_large, value=value, maximum=maximum)
     return value
 
 

@@ -51,9 +51,10 @@ async def current_members(session: AsyncSession, member_ids: Iterable[int], *,
         found = {row.id: row.merged_into for row in rows}
         merged.update(found)
         pending = sorted({m for m in found.values() if m is not None and m not in merged})
-    if not exclusive:
-        held.update({member_id: _survivor(merged, member_id) for member_id in missing})
-    return {m: held[m] if m in held and not exclusive else _survivor(merged, m) for m in wanted}
+    if exclusive:
+        return {m: _survivor(merged, m) for m in wanted}
+    held.update({m: _survivor(merged, m) for m in missing})
+    return {m: held[m] for m in wanted}
 
 
 def _survivor(merged: dict[int, int | None], member_id: int) -> int:
