@@ -36,6 +36,11 @@ class MessageBatcher:
             self._drainer = asyncio.create_task(self._drain())
         return await future
 
+    async def flush(self) -> None:
+        """Wait until every message submitted so far is written (at shutdown)."""
+        while self._drainer is not None and not self._drainer.done():
+            await asyncio.wait([self._drainer])
+
     async def _drain(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]

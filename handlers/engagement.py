@@ -19,7 +19,7 @@ are in ``handlers.message_rules``.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -81,9 +81,11 @@ async def on_messages(session: AsyncSession, batch: list[tuple[Context, Incoming
     if not fresh:
         return [MessageOutcome(i.member_id, 0, "already_seen") for i in items]
     evidence = await _evidence(session, program, fresh)
+    loaded = {m: replace(s) for m, s in evidence.states.items()}
     postings = [p for item in fresh for p in decide(item, evidence)]
     posted = await ledger.post_many(session, program.id, postings) if postings else []
-    await engagement.record_outcomes(session, [{"row_id": i.row_id, "p": i.points, "r": i.refusal} for i in fresh])
+    await engagement.record_outcomes(session, [{"id": i.row_id, "points": i.points, "refusal": i.refusal} for i in fresh])
+    await engagement.save_states(session, program.id, [s for m, s in evidence.states.items() if s != loaded[m]])
     return [await _outcome(session, program, item, posted) for item in items]
 
 

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from handlers.context import Context
 from storage.ledger import Posting
-from storage.models import EngagementState, Reason
+from storage.locks import RuleState
+from storage.models import Reason
 
 if TYPE_CHECKING:
     from handlers.engagement import IncomingMessage
@@ -51,7 +52,7 @@ class Candidate:
 class Evidence:
     """What the rules know beyond the messages in hand."""
 
-    states: dict[int, EngagementState]
+    states: dict[int, RuleState]
     copies: dict[tuple[int, str], datetime]
     earned_times: dict[int, list[datetime]] = field(default_factory=dict)
     near: set[int] = field(default_factory=set)
@@ -86,7 +87,7 @@ def decide(item: Candidate, evidence: Evidence) -> list[Posting]:
     return postings
 
 
-def _refusal(item: Candidate, state: EngagementState, evidence: Evidence) -> str | None:
+def _refusal(item: Candidate, state: RuleState, evidence: Evidence) -> str | None:
     rules, now = item.ctx.program.rules, item.ctx.now
     if state.frozen:
         return "frozen"
@@ -108,7 +109,7 @@ def _too_soon(item: Candidate, evidence: Evidence, cooldown: timedelta) -> bool:
     return any(abs(item.ctx.now - t) < cooldown for t in evidence.earned_times.get(item.member_id, ()))
 
 
-def _day_points(item: Candidate, state: EngagementState, evidence: Evidence) -> int:
+def _day_points(item: Candidate, state: RuleState, evidence: Evidence) -> int:
     """Message points the member already has on the message's own day."""
     if state.day == item.day:
         return state.day_points
@@ -117,7 +118,7 @@ def _day_points(item: Candidate, state: EngagementState, evidence: Evidence) -> 
     return evidence.past_days.get((item.member_id, item.day), 0)
 
 
-def _advance(item: Candidate, state: EngagementState, evidence: Evidence) -> None:
+def _advance(item: Candidate, state: RuleState, evidence: Evidence) -> None:
     """Count the points on the state's day, moving it forward (and keeping the
     day it leaves in ``past_days`` for a later message of that day)."""
     if state.day != item.day:
@@ -127,7 +128,7 @@ def _advance(item: Candidate, state: EngagementState, evidence: Evidence) -> Non
     state.day_points += item.points
 
 
-def _remember(item: Candidate, state: EngagementState, evidence: Evidence) -> None:
+def _remember(item: Candidate, state: RuleState, evidence: Evidence) -> None:
     now = item.ctx.now
     state.last_earned_at = max(state.last_earned_at or now, now)
     evidence.earned_times.setdefault(item.member_id, []).append(now)
@@ -135,7 +136,7 @@ def _remember(item: Candidate, state: EngagementState, evidence: Evidence) -> No
     evidence.copies[key] = max(evidence.copies.get(key, now), now)
 
 
-def _streak(state: EngagementState, today: date, bonus: int) -> int:
+def _streak(state: RuleState, today: date, bonus: int) -> int:
     if state.streak_day == today:
         return 0
     state.streak = state.streak + 1 if state.streak_day == today - timedelta(days=1) else 1

@@ -19,6 +19,7 @@ cannot pad a short message.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 _DEFAULT_IGNORABLE = (
     (0x034F, 0x034F),    # combining grapheme joiner
@@ -37,8 +38,7 @@ def storable(text: str) -> str:
     other control characters except whitespace dropped (PostgreSQL refuses
     NUL in text), unpaired surrogates replaced by U+FFFD (they cannot be
     encoded as UTF-8 at all). Everything else is kept as the member wrote it."""
-    return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text
-                   if c.isspace() or unicodedata.category(c) != "Cc")
+    return text.translate(_STORABLE)
 
 
 def invisible(char: str) -> bool:
@@ -59,12 +59,36 @@ def _kept(char: str) -> bool:
 
 def normalise(text: str) -> str:
     """The normal form described in the module docstring."""
-    visible = "".join(c for c in text if not invisible(c))
+    visible = text.translate(_VISIBLE)
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", visible).casefold())
-    spaced = "".join(c if _kept(c) else " " for c in folded if not invisible(c))
-    return " ".join(spaced.split())
+    return " ".join(folded.translate(_WORDS).split())
 
 
 def length(normal: str) -> int:
     """Characters of normalised text that count toward the minimum length."""
-    return sum(1 for c in normal if not unicodedata.category(c).startswith("M"))
+    return len(normal.translate(_UNMARKED))
+
+
+class _CharMap(dict[int, str | None]):
+    """A ``str.translate`` table filled in per code point on first sight, so
+    each character is classified once rather than once per message (the
+    rules normalise every message on the event loop). It stops growing at
+    ``_CACHED`` code points, whatever text arrives."""
+
+    def __init__(self, rule: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self.rule = rule
+
+    def __missing__(self, point: int) -> str | None:
+        value = self.rule(chr(point))
+        if len(self) < _CACHED:
+            self[point] = value
+        return value
+
+
+_CACHED = 1 << 14
+_STORABLE = _CharMap(lambda c: None if not c.isspace() and unicodedata.category(c) == "Cc"
+                     else "\ufffd" if "\ud800" <= c <= "\udfff" else c)
+_VISIBLE = _CharMap(lambda c: None if invisible(c) else c)
+_WORDS = _CharMap(lambda c: None if invisible(c) else c if _kept(c) else " ")
+_UNMARKED = _CharMap(lambda c: None if unicodedata.category(c).startswith("M") else c)

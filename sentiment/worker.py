@@ -3,7 +3,8 @@
 Ingestion only stores a message as pending. This worker collects up to
 ``batch_size`` pending texts (or fewer once the oldest has waited
 ``max_wait_seconds``), scores them in a thread so the event loop keeps
-serving chat, and writes each result conditionally. A crash at any point
+serving chat, and writes the batch's results in one statement, each only
+over a message still pending. A crash at any point
 leaves unwritten messages pending, to be picked up on the next run.
 """
 
@@ -64,15 +65,12 @@ class SentimentWorker:
             return 0
         self._waiting_since = None
         scores = await asyncio.to_thread(self.score_safely, [p.text for p in batch])
-        written = 0
+        results = [{"id": item.id, "sentiment_label": score.label, "p_negative": score.p_negative,
+                    "p_neutral": score.p_neutral, "p_positive": score.p_positive,
+                    "language": score.language[:16], "model_version": score.model_version[:64]}
+                   for item, score in zip(batch, scores, strict=True)]
         async with self.db.unit_of_work() as session:
-            now = utcnow()
-            for item, score in zip(batch, scores, strict=True):
-                written += await sentiment_store.save(session, item.id, {
-                    "sentiment_label": score.label, "p_negative": score.p_negative, "p_neutral": score.p_neutral,
-                    "p_positive": score.p_positive, "language": score.language[:16],
-                    "model_version": score.model_version[:64]}, now)
-        return written
+            return await sentiment_store.save(session, results, utcnow())
 
     async def drain(self) -> int:
         total = 0

@@ -28,13 +28,24 @@ import hmac
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import locks
 from storage.models import Balance, LedgerEntry, ProgramState, Reason, ScoreCount
-from storage.upsert import insert_for
+from storage.upsert import (
+    POSTGRESQL,
+    any_of,
+    dialect,
+    insert_for,
+    insert_rows,
+    keys_params,
+    rows_params,
+    template_insert,
+)
 
 GENESIS = "0" * 64
 HMAC_SHA256 = "hmac-sha256"
@@ -131,13 +142,15 @@ def ledger_key(session: AsyncSession) -> bytes | None:
 
 async def _allocate_ids(session: AsyncSession, count: int) -> list[int]:
     """Row ids for ``count`` new entries, known before the insert (see the module docstring)."""
-    if session.get_bind().dialect.name == "postgresql":
-        rows = await session.execute(text(
-            "SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id')) FROM generate_series(1, :n)"),
-            {"n": count})
+    if dialect(session) == POSTGRESQL:
+        rows = await session.execute(_NEXT_IDS, {"n": count})
         return sorted(row[0] for row in rows)
-    top = await session.scalar(select(func.coalesce(func.max(LedgerEntry.id), 0)))
+    top = await session.scalar(_TOP_ID)
     return list(range(top + 1, top + 1 + count))
+
+
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('ledger_entries', 'id')) FROM generate_series(1, :n)")
+_TOP_ID = select(func.coalesce(func.max(LedgerEntry.id), 0))
 
 
 async def ensure_program(session: AsyncSession, program_id: str) -> None:
@@ -146,25 +159,41 @@ async def ensure_program(session: AsyncSession, program_id: str) -> None:
 
 
 async def _lock_head(session: AsyncSession, program_id: str) -> tuple[str, int]:
-    row = (await session.execute(
-        select(ProgramState.head_hash, ProgramState.entry_count)
-        .where(ProgramState.id == program_id).with_for_update()
-    )).one_or_none()
+    row = (await session.execute(_HEAD, {"program": program_id})).one_or_none()
     if row is None:
         raise LedgerError(f"unknown program {program_id!r}")
     return row.head_hash, row.entry_count
 
 
+_HEAD = select(ProgramState.head_hash, ProgramState.entry_count) \
+    .where(ProgramState.id == bindparam("program")).with_for_update()
+_MOVE_HEAD = update(ProgramState.__table__).where(ProgramState.id == bindparam("program")) \
+    .values(head_hash=bindparam("head"), entry_count=bindparam("count"))
+
+
 async def _balances(session: AsyncSession, program_id: str, member_ids: set[int]) -> dict[int, tuple[int, int]]:
-    rows = await session.execute(select(Balance.member_id, Balance.balance, Balance.lifetime).where(
-        Balance.program_id == program_id, Balance.member_id.in_(sorted(member_ids))))
+    name = dialect(session)
+    rows = await session.execute(_balance_rows(name), {"program": program_id,
+                                                       **keys_params(name, "members", sorted(member_ids))})
     return {r.member_id: (r.balance, r.lifetime) for r in rows}
 
 
+@cache
+def _balance_rows(name: str) -> Any:
+    return select(Balance.member_id, Balance.balance, Balance.lifetime).where(
+        Balance.program_id == bindparam("program"), any_of(name, Balance.member_id, "members"))
+
+
 async def _existing_keys(session: AsyncSession, keys: list[str]) -> dict[str, int]:
-    rows = await session.execute(select(LedgerEntry.idempotency_key, LedgerEntry.id)
-                                 .where(LedgerEntry.idempotency_key.in_(keys)))
+    name = dialect(session)
+    rows = await session.execute(_keyed_entries(name), keys_params(name, "keys", keys))
     return {r.idempotency_key: r.id for r in rows}
+
+
+@cache
+def _keyed_entries(name: str) -> Any:
+    return select(LedgerEntry.idempotency_key, LedgerEntry.id) \
+        .where(any_of(name, LedgerEntry.idempotency_key, "keys"))
 
 
 @dataclass
@@ -174,7 +203,6 @@ class _Batch:
     head_hash: str
     count: int
     balances: dict[int, tuple[int, int]]
-    known: set[int]
     entries: list[dict[str, object]]
     histogram: dict[int, int]
 
@@ -209,34 +237,38 @@ class _Batch:
 
 
 async def _write(session: AsyncSession, program_id: str, batch: _Batch, touched: set[int]) -> dict[str, int]:
-    """Write entries (one multi-row insert), balances, rank counts and the head;
-    return entry ids by idempotency key."""
-    table = Balance.__table__
-    entries = LedgerEntry.__table__
+    """Write entries, balances, rank counts and the head, one statement each
+    (see storage.upsert); return entry ids by idempotency key."""
+    name = dialect(session)
     new_ids = await _allocate_ids(session, len(batch.entries))
     batch.seal(new_ids, ledger_key(session))
-    await session.execute(entries.insert().values(batch.entries))
+    await session.execute(_insert_entries(name, tuple(batch.entries[0])), rows_params(name, batch.entries))
     ids = {str(entry["idempotency_key"]): entry_id
            for entry, entry_id in zip(batch.entries, new_ids, strict=True)}
-    new = [{"program_id": program_id, "member_id": m, "balance": batch.balances[m][0],
-            "lifetime": batch.balances[m][1]} for m in sorted(touched - batch.known)]
-    old = [{"p": program_id, "m": m, "b": batch.balances[m][0], "l": batch.balances[m][1]}
-           for m in sorted(touched & batch.known)]
-    if new:
-        await session.execute(table.insert(), new)
-    if old:
-        await session.execute(update(table).where(table.c.program_id == bindparam("p"),
-                                                  table.c.member_id == bindparam("m"))
-                              .values(balance=bindparam("b"), lifetime=bindparam("l")), old)
+    balances = [{"program_id": program_id, "member_id": m, "balance": batch.balances[m][0],
+                 "lifetime": batch.balances[m][1]} for m in sorted(touched)]
+    await session.execute(_upsert_balances(name), rows_params(name, balances))
     counts = [{"program_id": program_id, "score": s, "members": n} for s, n in sorted(batch.histogram.items()) if n]
     if counts:
-        stmt = insert_for(session, ScoreCount.__table__)
+        stmt = insert_rows(name, insert_for(session, ScoreCount.__table__), tuple(counts[0]))
         await session.execute(stmt.on_conflict_do_update(
             index_elements=["program_id", "score"],
-            set_={"members": ScoreCount.__table__.c.members + stmt.excluded.members}), counts)
-    await session.execute(update(ProgramState.__table__).where(ProgramState.id == program_id)
-                          .values(head_hash=batch.head_hash, entry_count=batch.count))
+            set_={"members": ScoreCount.__table__.c.members + stmt.excluded.members}), rows_params(name, counts))
+    await session.execute(_MOVE_HEAD, {"program": program_id, "head": batch.head_hash, "count": batch.count})
     return ids
+
+
+@cache
+def _upsert_balances(name: str) -> Any:
+    columns = ("program_id", "member_id", "balance", "lifetime")
+    stmt = insert_rows(name, template_insert(name, Balance.__table__), columns)
+    return stmt.on_conflict_do_update(index_elements=["program_id", "member_id"],
+                                      set_={"balance": stmt.excluded.balance, "lifetime": stmt.excluded.lifetime})
+
+
+@cache
+def _insert_entries(name: str, columns: tuple[str, ...]) -> Any:
+    return insert_rows(name, LedgerEntry.__table__.insert(), columns)
 
 
 async def _to_survivors(session: AsyncSession, postings: list[Posting]) -> list[Posting]:
@@ -260,7 +292,7 @@ async def post_many(session: AsyncSession, program_id: str, postings: list[Posti
     head_hash, count = await _lock_head(session, program_id)
     existing = await _existing_keys(session, [p.idempotency_key for p in postings])
     balances = await _balances(session, program_id, {p.member_id for p in postings})
-    batch = _Batch(head_hash, count, balances, set(balances), [], {})
+    batch = _Batch(head_hash, count, balances, [], {})
     results: list[Posted] = []
     first: dict[str, int] = {}
     touched: set[int] = set()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Balance, EngagementState, Identity, Member, MembershipEvent, Message, Reaction
-from storage.upsert import insert_for
+from storage.upsert import dialect, insert_for, keys_params, one_of, rows_params, update_rows
 
 DISPLAY_NAME_MAX = 128
 USERNAME_MAX = 64
@@ -60,13 +62,16 @@ async def find_in_program(session: AsyncSession, program_id: str, platform: str,
     return await session.scalar(query.order_by(Identity.id).limit(1))
 
 
+_UNSTORABLE = {**{p: None for p in range(0xA0) if unicodedata.category(chr(p)) == "Cc"},
+               **dict.fromkeys(range(0xD800, 0xE000), "\ufffd")}
+
+
 def _storable(text: str, limit: int) -> str:
     """Platform-supplied text as stored: control characters (NUL among them)
     dropped and unpaired surrogates replaced by U+FFFD, since neither can be
     stored on every backend and a name must never get a message dropped; then
     cut to the column's length."""
-    kept = ("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text if unicodedata.category(c) != "Cc")
-    return "".join(kept)[:limit]
+    return text.translate(_UNSTORABLE)[:limit]
 
 
 def _names(display_name: str, username: str | None) -> tuple[str, str | None]:
@@ -104,19 +109,39 @@ async def resolve(session: AsyncSession, platform: str, user_id: str, display_na
 
 async def resolve_many(session: AsyncSession, accounts: list[tuple[str, str, str, str | None]],
                        now: datetime) -> dict[tuple[str, str], int]:
-    """Member ids for many (platform, user id, display name, username) at once."""
+    """Member ids for many (platform, user id, display name, username) at once:
+    one read for the known accounts and one write for those renamed since."""
+    name = dialect(session)
     keys = sorted({(a[0], a[1]) for a in accounts})
-    rows = await session.scalars(select(Identity).where(tuple_(Identity.platform, Identity.platform_user_id).in_(keys)))
+    rows = await session.execute(_known(name), keys_params(name, "accounts", keys, 2))
     found = {(r.platform, r.platform_user_id): r for r in rows}
+    names: dict[int, tuple[str, str | None]] = {}
     out: dict[tuple[str, str], int] = {}
     for platform, user_id, display_name, username in accounts:
-        identity = found.get((platform, user_id))
-        if identity is None:
+        row = found.get((platform, user_id))
+        if row is None:
             out[(platform, user_id)] = await resolve(session, platform, user_id, display_name, username, now)
             continue
-        _refresh(identity, display_name, username)
-        out[(platform, user_id)] = identity.member_id
+        wanted = _names(display_name, username)
+        if wanted != names.get(row.id, (row.display_name, row.username)):
+            names[row.id] = wanted
+        out[(platform, user_id)] = row.member_id
+    if names:
+        await session.execute(_rename(name), rows_params(name, [
+            {"id": i, "display_name": d, "username": u} for i, (d, u) in sorted(names.items())]))
     return out
+
+
+@cache
+def _known(name: str) -> Any:
+    return select(Identity.id, Identity.platform, Identity.platform_user_id, Identity.member_id,
+                  Identity.display_name, Identity.username) \
+        .where(one_of(name, [Identity.platform, Identity.platform_user_id], "accounts"))
+
+
+@cache
+def _rename(name: str) -> Any:
+    return update_rows(name, Identity.__table__, ["id"], ["display_name", "username"])
 
 
 async def identities(session: AsyncSession, member_id: int) -> list[IdentityView]:
