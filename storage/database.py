@@ -16,24 +16,42 @@ Several processes may share one database. A transaction that loses a race
 concurrent insert, SQLite's lock timeout) is rolled back whole, so ``run``
 simply runs the use case again, a bounded number of times with jittered
 backoff: a message is never dropped because two processes met.
+
+A lost database (a server restart, a network blip) is ridden out when the
+``Database`` has ``Patience`` (``engagebot run``; one-shot commands and the
+start-up checks fail at once, in one line). The unit of work that meets the
+loss fails and the state turns to lost, logged once; later units of work
+wait while a single probe, backing off, tries to reach the database; when
+it answers the state turns back, logged once, and the waiters go on.
+``run`` runs a use case that met the loss again once the database is back;
+one whose commit was cut off by the loss may have committed, and running it
+again pays nothing twice (ledger idempotency keys, unique platform message
+ids, inbox rows marked done with their effects).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import structlog
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 RETRY_ATTEMPTS = 8
 # serialization_failure, deadlock_detected, unique_violation (a concurrent insert won)
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "23505"})
+# admin_shutdown, crash_shutdown, cannot_connect_now; and every connection_exception (class 08)
+OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 
 
 def is_transient(exc: DBAPIError) -> bool:
@@ -42,6 +60,86 @@ def is_transient(exc: DBAPIError) -> bool:
         return True
     text = str(exc.orig).lower()
     return "database is locked" in text or "database table is locked" in text
+
+
+def _sqlstate(error: object) -> str:
+    return str(getattr(error, "sqlstate", None) or "")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached (refused, reset, shut down, the
+    connection dropped) rather than that it refused the work. Use cases do database work only, so a
+    bare ``OSError`` comes from the driver's connect, which SQLAlchemy does not wrap."""
+    if isinstance(exc, DBAPIError):
+        state = _sqlstate(exc.orig)
+        return exc.connection_invalidated or state.startswith("08") or state in OUTAGE_SQLSTATES
+    state = _sqlstate(exc)
+    return isinstance(exc, OSError) or state.startswith("08") or state in OUTAGE_SQLSTATES
+
+
+@dataclass(frozen=True)
+class Patience:
+    """How a long-running process rides out a lost database: the first probe ``first`` seconds
+    after the loss, then twice as long each time, at most ``most`` seconds apart."""
+
+    first: float = 0.5
+    most: float = 30.0
+
+
+class Reachability:
+    """Whether the database answers. A loss and a return are logged once each; while it is
+    lost, one probe at a time tries to connect, and units of work wait for it."""
+
+    def __init__(self, engine: AsyncEngine, patience: Patience) -> None:
+        self.engine = engine
+        self.patience = patience
+        self._lost_at: float | None = None
+        self._back = asyncio.Event()
+        self._back.set()
+        self._prober: asyncio.Task[None] | None = None
+
+    @property
+    def lost(self) -> bool:
+        return self._lost_at is not None
+
+    def lose(self, exc: BaseException) -> None:
+        if self._lost_at is not None:
+            return
+        self._lost_at = time.monotonic()
+        self._back.clear()
+        log.warning("database connection lost, retrying with backoff", error=_describe(exc))
+        self._prober = asyncio.create_task(self._probe(), name="database probe")
+
+    async def wait(self) -> None:
+        await self._back.wait()
+
+    async def _probe(self) -> None:
+        delay, probes = self.patience.first, 0
+        while True:
+            await asyncio.sleep(delay)
+            probes += 1
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.exec_driver_sql("SELECT 1")
+                break
+            except Exception:  # noqa: BLE001 - whatever it says, the database is not usable yet
+                delay = min(delay * 2, self.patience.most)
+        down = time.monotonic() - (self._lost_at or time.monotonic())
+        log.warning("database connection back", down_seconds=round(down, 1), probes=probes)
+        self._lost_at = None
+        self._back.set()
+
+    async def close(self) -> None:
+        if self._prober is not None:
+            self._prober.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._prober
+
+
+def _describe(exc: BaseException) -> str:
+    origin = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(origin).strip().splitlines()
+    return f"{type(origin).__name__}: {text[0]}" if text else type(origin).__name__
 
 
 def _sqlite_setup(engine: AsyncEngine) -> None:
@@ -79,12 +177,15 @@ class Database:
 
     ``ledger_key`` (from ``ENGAGEBOT_LEDGER_KEY``) rides in every session's
     ``info``, so the ledger can key its hashes without each caller passing it.
+    With ``patience`` a lost database is waited out (see the module docstring).
     """
 
-    def __init__(self, url: str, *, ledger_key: bytes | None = None, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, ledger_key: bytes | None = None, patience: Patience | None = None,
+                 **engine_kwargs: Any) -> None:
         self.url = url
         self.ledger_key = ledger_key
         self.engine = make_engine(url, **engine_kwargs)
+        self.reach = Reachability(self.engine, patience) if patience is not None else None
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False,
                                             info={"ledger_key": ledger_key})
 
@@ -94,23 +195,40 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
-            yield session
+        if self.reach is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        await self.reach.wait()
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except Exception as exc:
+            if is_outage(exc):
+                self.reach.lose(exc)
+            raise
 
-    async def run(self, use_case: Callable[[AsyncSession], Awaitable[T]], attempts: int = RETRY_ATTEMPTS) -> T:
-        """Run ``use_case`` in one unit of work, again if it lost a race."""
-        for attempt in range(1, attempts):
+    async def run(self, use_case: Callable[[AsyncSession], Awaitable[T]],
+                  attempts: int = RETRY_ATTEMPTS) -> T:
+        """Run ``use_case`` in one unit of work, again if it lost a race (at most ``attempts``
+        times) or, with patience, the database (until it is back)."""
+        races = 0
+        while True:
             try:
                 return await self._once(use_case)
-            except DBAPIError as exc:
-                if not is_transient(exc):
+            except Exception as exc:
+                if self.reach is not None and is_outage(exc):
+                    continue
+                races += 1
+                if not (isinstance(exc, DBAPIError) and is_transient(exc)) or races >= attempts:
                     raise
-            await asyncio.sleep(random.uniform(0.0, 0.005 * 2**attempt))
-        return await self._once(use_case)
+            await asyncio.sleep(random.uniform(0.0, 0.005 * 2**races))
 
     async def _once(self, use_case: Callable[[AsyncSession], Awaitable[T]]) -> T:
         async with self.unit_of_work() as session:
             return await use_case(session)
 
     async def dispose(self) -> None:
+        if self.reach is not None:
+            await self.reach.close()
         await self.engine.dispose()

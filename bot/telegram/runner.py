@@ -6,6 +6,9 @@ scheduler prunes handled inbox rows and retries failed ones. Stop: stop
 receiving, let the Application finish what it holds, give queued replies a
 moment, shut down. Nothing depends on the stop being graceful: an update not
 handled yet is still pending in the inbox at the next start.
+
+The app owns the lifecycle and passes in what the runtime needs; polling's own
+retries ride out a lost Bot API, reported once when lost and once when back.
 """
 
 from __future__ import annotations
@@ -16,16 +19,18 @@ from typing import Any, cast
 from urllib.parse import urlparse
 
 import structlog
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import Application, Updater
 from telegram.request import HTTPXRequest
 
-from bot.app import App
 from bot.config import ENV_WEBHOOK_SECRET, ConfigError
+from bot.connection import ConnectionState
 from bot.scheduler import Scheduler
 from bot.telegram.adapter import ALLOWED_UPDATES, TelegramAdapter, register_commands
 from bot.telegram.intake import InboxBot, Intake, IntakeQueue
 from bot.telegram.ordering import OrderedUpdateProcessor
 from bot.telegram.outbox import Outbox, SendRateLimiter
+from bot.telegram.outlet import TelegramOutlet
 from handlers.config_model import Settings, TelegramSettings
 from handlers.core import Core
 
@@ -47,6 +52,30 @@ def check_webhook_secret(settings: TelegramSettings, secret: str | None) -> None
                           f"(1 to 256 of them); Telegram rejects anything else")
 
 
+def is_network_failure(exc: TelegramError) -> bool:
+    """A request that did not get through (PTB counts a 400 answer as a NetworkError too)."""
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+
+
+class WatchedRequest(HTTPXRequest):
+    """The getUpdates connection: tells ``state`` when a request fails on the network and when one
+    gets through again."""
+
+    def __init__(self, state: ConnectionState, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state = state
+
+    async def post(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            answer = await super().post(*args, **kwargs)
+        except NetworkError as exc:
+            if is_network_failure(exc):
+                self.state.lost(exc)
+            raise
+        self.state.back()
+        return answer
+
+
 class TelegramRuntime:
     """One bot: inbox intake, lane-ordered concurrent handling, outbox, polling or webhook."""
 
@@ -58,8 +87,9 @@ class TelegramRuntime:
         self.intake = Intake(core.db)
         urls = {k: v for k, v in (("base_url", self.settings.base_url),
                                   ("base_file_url", self.settings.base_file_url)) if v}
+        self.connection = ConnectionState("telegram")
         self.bot = InboxBot(self.intake, token=token, request=HTTPXRequest(connection_pool_size=256),
-                            get_updates_request=HTTPXRequest(connection_pool_size=1),
+                            get_updates_request=WatchedRequest(self.connection, connection_pool_size=1),
                             rate_limiter=SendRateLimiter(max_retries=3) if rate_limit else None, **urls)
         self.outbox = Outbox(self.bot, self.settings.reply_coalesce_seconds)
         self.application: Application = (
@@ -67,6 +97,7 @@ class TelegramRuntime:
             .concurrent_updates(OrderedUpdateProcessor(self.settings.concurrent_updates, self.intake)).build())
         self.updater = Updater(self.bot, cast(Any, IntakeQueue(self.intake)))
         TelegramAdapter(core, self.intake, self.outbox).install(self.application)
+        core.attach_outlet("telegram", TelegramOutlet(settings, self.outbox))
         self.scheduler = Scheduler()
 
     async def start(self) -> None:
@@ -93,8 +124,16 @@ class TelegramRuntime:
                                              allowed_updates=ALLOWED_UPDATES)
             log.info("telegram webhook listening", listen=s.listen, port=s.port)
         else:
-            await self.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=s.poll_timeout_seconds)
+            await self.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=s.poll_timeout_seconds,
+                                             error_callback=self._polling_failed)
             log.info("telegram long polling started")
+
+    @staticmethod
+    def _polling_failed(exc: TelegramError) -> None:
+        """PTB retries with backoff; a network failure is already reported once by the connection
+        state, anything else (the inbox could not store a batch, a conflict) gets its line."""
+        if not is_network_failure(exc):
+            log.warning("telegram polling failed, retrying", error=repr(exc))
 
     async def _prune(self) -> None:
         await self.intake.prune(self.settings.inbox_keep_hours, self.settings.inbox_keep_updates)
@@ -114,11 +153,12 @@ class TelegramRuntime:
         await self.application.shutdown()
 
 
-async def run_telegram(app: App) -> None:
-    runtime = TelegramRuntime(app.core, app.settings, app.secrets.telegram_token or "",
-                              app.secrets.telegram_webhook_secret)
+async def run_telegram(core: Core, settings: Settings, token: str, webhook_secret: str | None,
+                       stopping: asyncio.Event) -> None:
+    """Serve until ``stopping`` is set, then stop in order (``TelegramRuntime.stop``)."""
+    runtime = TelegramRuntime(core, settings, token, webhook_secret)
     try:
         await runtime.start()
-        await asyncio.Event().wait()
+        await stopping.wait()
     finally:
         await runtime.stop()
