@@ -16,7 +16,7 @@ from rich.table import Table
 from bot import config as config_loader
 from bot import logs, sentiment_export
 from bot.config import ConfigError, Secrets
-from handlers.config_model import SentimentSettings, Settings
+from handlers.config_model import Settings
 from sentiment import loader
 from sentiment.evaluate import describe, evaluate
 from sentiment.scoring import Scorer
@@ -47,7 +47,7 @@ def _scorer(backend: str, model: str | None) -> Scorer:
     if backend not in ("onnx", "transformers"):
         raise _fail(f"--backend must be onnx or transformers, got {backend!r}")
     try:
-        return loader.load(SentimentSettings(backend=backend, model=model))  # type: ignore[arg-type]
+        return loader.load(backend, model)
     except (ValueError, OSError, ImportError) as exc:
         raise _fail(f"cannot load the {backend} model: {exc}") from None
 
@@ -126,7 +126,8 @@ def rescore(since: Annotated[datetime, typer.Option(help="Rescore messages from 
             async with database.unit_of_work() as session:
                 queued = await sentiment_store.requeue(session, since.replace(tzinfo=None))
             s = settings.sentiment
-            worker = SentimentWorker(database, loader.load(s), s.batch_size, s.max_wait_seconds)
+            worker = SentimentWorker(database, loader.load(s.backend, s.model, s.batch_size), s.batch_size,
+                                     s.max_wait_seconds)
             return queued, await worker.drain()
         finally:
             await database.dispose()

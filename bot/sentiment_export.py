@@ -8,7 +8,6 @@ so that Excel opens Chinese text correctly; JSON is a plain list of objects.
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.reports.spreadsheet import write_csv
 from storage.models import Message
 
 FIELDS = ("message_id", "program_id", "platform", "community_id", "channel_id", "platform_message_id", "member_id",
@@ -44,8 +44,4 @@ def write(rows: list[dict[str, Any]], fmt: str, out: Path) -> Path:
     if fmt == "json":
         out.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
         return out
-    with out.open("w", newline="", encoding="utf-8-sig") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return out
+    return write_csv(out, FIELDS, rows)

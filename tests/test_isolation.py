@@ -163,13 +163,14 @@ async def test_export_holds_only_the_programs_members_and_ledger(core: Core, tmp
     await post(core, "globex", "3", "telegram", n=2)
     await post(core, "globex", "1", n=3)
     async with core.db.unit_of_work() as s:
-        acme = await export.collect(s, "acme")
-        globex = await export.collect(s, "globex")
-    assert [(r["platform_user_id"], r["balance"]) for r in acme["members"]] == [("1", 5)]
-    assert sorted((r["platform_user_id"], r["balance"]) for r in globex["members"]) == [("1", 15), ("3", 10)]
+        acme = await export.collect(s, core.settings.program("acme"))
+        globex = await export.collect(s, core.settings.program("globex"))
+    assert [(r["accounts"], r["balance"]) for r in acme["members"]] == [(["discord:1"], 5)]
+    assert [(r["accounts"], r["balance"]) for r in globex["members"]] == [(["discord:1"], 15),
+                                                                          (["telegram:3"], 10)]
     assert len(acme["ledger"]) == 1 and len(globex["ledger"]) == 5
-    members_csv, ledger_csv = export.write(acme, "acme", "csv", tmp_path)
-    with members_csv.open() as handle:
-        assert [row["platform_user_id"] for row in csv.DictReader(handle)] == ["1"]
-    with ledger_csv.open() as handle:
+    members_csv, ledger_csv, *_ = export.write(acme, "acme", "csv", tmp_path)
+    with members_csv.open(encoding="utf-8-sig") as handle:
+        assert [row["accounts"] for row in csv.DictReader(handle)] == ["discord:1"]
+    with ledger_csv.open(encoding="utf-8-sig") as handle:
         assert {row["member_id"] for row in csv.DictReader(handle)} == {str(acme["members"][0]["member_id"])}

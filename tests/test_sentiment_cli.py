@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,9 @@ def test_export_writes_per_message_scores(demo_db: Path) -> None:
     raw = (demo_db / "acme-sentiment.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens the file as UTF-8
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
-    assert len(rows) == 50 and all(r["program_id"] == "acme" for r in rows)
+    with sqlite3.connect(demo_db / "demo" / "engagebot-demo.db") as conn:
+        stored = conn.execute("SELECT count(*) FROM messages WHERE program_id = 'acme'").fetchone()[0]
+    assert len(rows) == stored > 40 and all(r["program_id"] == "acme" for r in rows)
     scored = [r for r in rows if r["label"] in ("negative", "neutral", "positive")]
     assert scored and all(abs(float(r["p_negative"]) + float(r["p_neutral"]) + float(r["p_positive"]) - 1) < 1e-3
                           for r in scored)

@@ -10,7 +10,6 @@ HF_EXTRA = 'needs torch and transformers: pip install -e ".[hf]" (CI runs these 
 torch = pytest.importorskip("torch", reason=HF_EXTRA)
 transformers = pytest.importorskip("transformers", reason=HF_EXTRA)
 
-from handlers.config_model import SentimentSettings  # noqa: E402
 from sentiment import loader  # noqa: E402
 
 WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "bad", "day", "the", "is"]
@@ -30,7 +29,7 @@ def tiny_model(path: Path, labels: dict[int, str]) -> Path:
 
 def test_three_label_model_by_local_path(tmp_path: Path) -> None:
     model = tiny_model(tmp_path / "m3", {0: "Positive", 1: "Negative", 2: "Neutral"})
-    scorer = loader.load(SentimentSettings(backend="transformers", model=str(model)))
+    scorer = loader.load("transformers", str(model))
     scores = scorer.score(["the day is good", "bad bad day", "😂", "مرحبا بكم"])
     assert scorer.version == f"hf:{model}"
     for score in scores[:2]:
@@ -43,10 +42,10 @@ def test_three_label_model_by_local_path(tmp_path: Path) -> None:
 
 def test_two_label_model_has_no_neutral(tmp_path: Path) -> None:
     model = tiny_model(tmp_path / "m2", {0: "LABEL_0", 1: "LABEL_1"})
-    (score,) = loader.load(SentimentSettings(backend="transformers", model=str(model))).score(["good day"])
+    (score,) = loader.load("transformers", str(model)).score(["good day"])
     assert score.p_neutral == 0 and abs(score.p_negative + score.p_positive - 1) < 1e-5
 
 
 def test_transformers_backend_needs_a_model() -> None:
-    with pytest.raises(ValueError, match="sentiment.model"):
-        loader.load(SentimentSettings(backend="transformers"))
+    with pytest.raises(ValueError, match="needs a model"):
+        loader.load("transformers")
