@@ -1,4 +1,11 @@
-"""What handlers hand back: text already in the member's language, plus events."""
+"""What handlers hand back: text already in the member's language, plus events.
+
+Events are for after the unit of work commits. ``TierChanged`` goes to the
+adapter of the platform the event came from (role sync); ``Notify`` and
+``TimersChanged`` are handled by the core itself (``handlers.core``): a
+notice may be for an account on another platform, and a changed timed row
+re-arms the scheduler.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,30 @@ class TierChanged:
     accounts: tuple[tuple[str, str], ...]
 
 
-Event = TierChanged
+@dataclass(frozen=True)
+class Notify:
+    """Tell a member something privately (a DM), on each of their ``(platform, user_id)`` accounts
+    that the bot can reach; e.g. the author of a reviewed submission."""
+
+    accounts: tuple[tuple[str, str], ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class TimersChanged:
+    """The use case added or moved a timed row (a contest's start or end): re-arm the scheduler."""
+
+
+Event = TierChanged | Notify | TimersChanged
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button under a reply. ``action`` is what pressing it runs (``handlers.actions``):
+    ``"<name>"`` or ``"<name>:<argument>"``, at most 64 bytes (Telegram's callback_data limit)."""
+
+    label: str
+    action: str
 
 
 @dataclass(frozen=True)
@@ -25,3 +55,4 @@ class Reply:
     ok: bool = True
     private: bool = False
     events: tuple[Event, ...] = ()
+    buttons: tuple[Button, ...] = ()

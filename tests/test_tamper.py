@@ -338,8 +338,9 @@ def test_checkpoint_files_round_trip_and_bad_files_are_named(tmp_path: Path) -> 
 
 async def test_scheduler_writes_a_checkpoint_per_program(writer: Database, tmp_path: Path) -> None:
     await build(writer)
-    scheduler = scheduling.start_checkpoints(writer, ["nope", P], str(tmp_path / "cps"), 60)
-    assert scheduler is not None
+    scheduler = scheduling.Scheduler()
+    scheduler.every("ledger-checkpoint", 60, scheduling.checkpoint_job(writer, ["nope", P], tmp_path / "cps"))
+    scheduler.start()
     try:
         for _ in range(200):
             if list((tmp_path / "cps").glob("*.json")):
@@ -352,7 +353,6 @@ async def test_scheduler_writes_a_checkpoint_per_program(writer: Database, tmp_p
     async with writer.unit_of_work() as s:
         (check,) = await verify(s, (P,), checkpoints=[cp], timezones=ZONES)
     assert check.ok and check.anchored_at == 24
-    assert scheduling.start_checkpoints(writer, [P], None, 60) is None
 
 
 async def test_run_warns_once_without_a_key(db: Database) -> None:
