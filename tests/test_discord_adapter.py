@@ -72,7 +72,7 @@ async def harness(tmp_path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
 
 async def test_slash_commands_generated_from_declaration(harness: Harness) -> None:
     synced = {c["name"]: c for c in harness.fake.synced[GUILD]}
-    assert set(synced) == {c.name for c in COMMANDS}
+    assert set(synced) == {c.group or c.name for c in COMMANDS}
     award = {o["name"]: o for o in synced["award"]["options"]}
     assert (award["member"]["type"], award["amount"]["type"], award["reason"]["type"]) == (6, 4, 3)
     assert synced["points"]["description_localizations"]["zh-CN"] == "查看你的积分、等级和排名"

@@ -8,6 +8,7 @@ pattern). Platform errors are logged with context and never stop the bot.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import discord
@@ -15,10 +16,13 @@ import structlog
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord import slash
+from bot.discord import arguments, components, media, mentions, slash
 from bot.discord import translate as tr
+from bot.discord.capture import capture
 from bot.discord.catchup import ChannelCatchUp, catch_up
-from handlers.commands import ArgType, Command, Permission
+from bot.discord.invites import InviteTracker
+from bot.discord.outlet import DiscordOutlet
+from handlers.commands import Command, Permission
 from handlers.config_model import Program, Settings
 from handlers.core import Core
 from handlers.engagement import IncomingMessage, MessageOutcome
@@ -37,14 +41,18 @@ def intents() -> discord.Intents:
 
 class EngageBot(commands.Bot):
     def __init__(self, core: Core, settings: Settings, **kwargs: Any) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None, **kwargs)
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
+                         allowed_mentions=mentions.nobody(), **kwargs)
         self.core = core
         self.settings = settings
-        self.noticed_guilds: set[int] = set()
+        self.invites = InviteTracker(self)
+        self.outlet = DiscordOutlet(self, settings, self.invites)
         self.catch_up_task: asyncio.Task[list[ChannelCatchUp]] | None = None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(slash.CatalogTranslator())
+        self.add_dynamic_items(components.ActionButton)
+        self.core.attach_outlet("discord", self.outlet)
         for command in slash.build(self.invoke_command):
             self.tree.add_command(command)
         self.tree.on_error = self.on_app_command_error
@@ -76,25 +84,41 @@ class EngageBot(commands.Bot):
         ctx = tr.context(program, interaction.guild_id, interaction.user, event_id=interaction.id,
                          when=interaction.created_at, locale=str(interaction.locale), moderator=moderator,
                          channel_id=interaction.channel_id)
-        args = {a.name: self._arg(a.type, kwargs.get(a.name)) for a in spec.args}
+        if media.downloads(kwargs.values(), program):
+            # A download may outlast the 3 seconds Discord allows before the first answer.
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        args = await arguments.convert(program, spec, kwargs)
         reply = await self.core.command(ctx, spec.name, args)
         if spec.permission is Permission.MODERATOR and not reply.ok:
-            reply = Reply(reply.text, False, True, reply.events)
+            reply = dataclasses.replace(reply, private=True)
         await self._respond(interaction, reply)
         await self.apply_events(interaction.guild, reply.events)
 
-    @staticmethod
-    def _arg(kind: ArgType, value: Any) -> Any:
-        if kind is ArgType.MEMBER and isinstance(value, discord.abc.User):
-            return tr.member_ref(value)
-        return value
+    async def on_button(self, interaction: discord.Interaction, action: str, dm_guild_id: int | None) -> None:
+        """A press of a core button (``bot.discord.components``): its action, answered privately."""
+        guild_id = interaction.guild_id or dm_guild_id
+        program = self.program_of(guild_id)
+        if program is None or guild_id is None:
+            text = translate("error.not_in_community", negotiate(str(interaction.locale)))
+            await self._respond(interaction, Reply(text, ok=False, private=True))
+            return
+        in_guild = interaction.guild_id is not None
+        ctx = tr.context(program, guild_id, interaction.user, event_id=interaction.id,
+                         when=interaction.created_at, locale=str(interaction.locale),
+                         channel_id=interaction.channel_id if in_guild else None,
+                         moderator=tr.is_moderator(program, interaction.user, interaction.permissions))
+        reply = await self.core.action(ctx, action)
+        await self._respond(interaction, dataclasses.replace(reply, private=True))
+        await self.apply_events(self.get_guild(guild_id), reply.events)
 
     async def _respond(self, interaction: discord.Interaction, reply: Reply) -> None:
         try:
             if interaction.response.is_done():
-                await interaction.followup.send(reply.text, ephemeral=reply.private)
+                await interaction.followup.send(reply.text, ephemeral=reply.private,
+                                                **components.attach(reply.buttons))
             else:
-                await interaction.response.send_message(reply.text, ephemeral=reply.private or not reply.ok)
+                await interaction.response.send_message(reply.text, ephemeral=reply.private or not reply.ok,
+                                                        **components.attach(reply.buttons))
         except discord.HTTPException as exc:
             log.warning("could not answer interaction", interaction=interaction.id, status=exc.status,
                         error=exc.text)
@@ -122,9 +146,10 @@ class EngageBot(commands.Bot):
             await self._notice_unconfigured(message.guild)
             return None
         ctx = tr.context(program, message.guild.id, message.author, event_id=message.id, when=message.created_at,
-                         channel_id=message.channel.id)
+                         channel_id=message.channel.id, message_id=message.id)
         outcome = await self.core.message(ctx, IncomingMessage(str(message.id), message.content))
         await self.apply_events(message.guild, outcome.events)
+        await capture(self.core, self.outlet, program, ctx, message, outcome)
         return outcome
 
     async def on_ready(self) -> None:
@@ -163,10 +188,9 @@ class EngageBot(commands.Bot):
         await super().close()
 
     async def _notice_unconfigured(self, guild: discord.Guild) -> None:
-        """Tell moderators once that this guild earns nothing until configured."""
-        if guild.id in self.noticed_guilds:
+        """Tell moderators once, also across restarts, that this guild earns nothing until configured."""
+        if not await self.core.first_notice("discord", str(guild.id)):
             return
-        self.noticed_guilds.add(guild.id)
         log.warning("message in a guild that is not in config.yaml", guild=guild.id, name=guild.name)
         channel = guild.system_channel
         if channel is None:
@@ -198,12 +222,31 @@ class EngageBot(commands.Bot):
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         await self._reaction(payload, False)
 
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """At start-up, after an outage and after every new session: the invite counts' baseline."""
+        if self.program_of(guild.id) is not None:
+            await self.invites.refresh(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.on_guild_available(guild)
+
+    async def on_invite_create(self, invite: discord.Invite) -> None:
+        if invite.guild is not None:
+            self.invites.created(invite.guild.id, invite.code, invite.uses or 0)
+
+    async def on_invite_delete(self, invite: discord.Invite) -> None:
+        if invite.guild is not None:
+            self.invites.deleted(invite.guild.id, invite.code)
+            await self.core.invite_revoked("discord", str(invite.guild.id), invite.code,
+                                           discord.utils.utcnow().replace(tzinfo=None))
+
     async def on_member_join(self, member: discord.Member) -> None:
         program = self.program_of(member.guild.id)
         if program is not None and not member.bot:
+            evidence = await self.invites.attribute(member)
             ctx = tr.context(program, member.guild.id, member, event_id=f"join:{member.id}",
                              when=member.joined_at or discord.utils.utcnow())
-            await self.core.membership(ctx, "join")
+            await self.core.membership(ctx, "join", invite=evidence.invite, evidence=evidence)
 
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         program = self.program_of(payload.guild_id)

@@ -4,7 +4,10 @@ Each declared argument becomes a typed slash option: members use Discord's
 own member picker, and integers (amounts, pages) are integer options with
 the declared minimum and maximum, so Discord's client refuses "abc", "-5" or
 a 5,000-digit number before it is sent. The core still validates every value
-(a program's own maximum may be lower than the option's). Descriptions are
+(a program's own maximum may be lower than the option's). Files are
+attachment options and choices are Discord pickers. A command named with a
+space (``"ugc approve"``) becomes a subcommand of a slash command group, as
+Discord allows only one level of name per command. Descriptions are
 ``locale_str`` keyed by the catalog, which ``CatalogTranslator`` renders in
 Chinese for zh-CN clients.
 """
@@ -13,17 +16,19 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
 
-from handlers.commands import COMMANDS, Arg, ArgType, Command
+from handlers.commands import COMMANDS, GROUPS, Arg, ArgType, Command
 from handlers.i18n import CATALOG, translate
 
 Invoke = Callable[[discord.Interaction, Command, dict[str, Any]], Awaitable[None]]
 
-_ANNOTATIONS: dict[ArgType, Any] = {ArgType.MEMBER: discord.Member, ArgType.INTEGER: int, ArgType.TEXT: str}
+_ANNOTATIONS: dict[ArgType, Any] = {ArgType.MEMBER: discord.Member, ArgType.INTEGER: int, ArgType.TEXT: str,
+                                     ArgType.ATTACHMENT: discord.Attachment}
+AppCommand = app_commands.Command[Any, ..., None] | app_commands.Group
 
 
 class CatalogTranslator(app_commands.Translator):
@@ -45,6 +50,8 @@ def _annotation(arg: Arg) -> Any:
     """The parameter type discord.py turns into the option's type and bounds."""
     if arg.type is ArgType.INTEGER and (arg.min_value is not None or arg.max_value is not None):
         return app_commands.Range[int, arg.min_value, arg.max_value]
+    if arg.type is ArgType.CHOICE:
+        return Literal[arg.choices]
     return _ANNOTATIONS[arg.type]
 
 
@@ -54,7 +61,8 @@ def _callback(spec: Command, invoke: Invoke) -> Callable[..., Awaitable[None]]:
 
     params = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                 annotation=discord.Interaction)]
-    for arg in spec.args:
+    # Discord refuses a command whose optional options come before required ones; values go by name.
+    for arg in sorted(spec.args, key=lambda a: not a.required):
         annotation = _annotation(arg)
         params.append(inspect.Parameter(arg.name, inspect.Parameter.KEYWORD_ONLY,
                                         annotation=annotation if arg.required else annotation | None,
@@ -63,12 +71,20 @@ def _callback(spec: Command, invoke: Invoke) -> Callable[..., Awaitable[None]]:
     return callback
 
 
-def build(invoke: Invoke) -> list[app_commands.Command[Any, ..., None]]:
-    """One discord.py app command per declared command."""
-    out = []
+def _command(spec: Command, invoke: Invoke) -> app_commands.Command[Any, ..., None]:
+    described = app_commands.describe(**{a.name: _describe(a.help_key) for a in spec.args})
+    callback = described(_callback(spec, invoke))
+    return app_commands.Command(name=spec.leaf, description=_describe(spec.help_key), callback=callback,
+                                extras={"permission": str(spec.permission)})
+
+
+def build(invoke: Invoke) -> list[AppCommand]:
+    """One discord.py app command per top-level command, one group per declared group."""
+    by_group = {g.name: app_commands.Group(name=g.name, description=_describe(g.help_key)) for g in GROUPS}
+    out: list[AppCommand] = []
     for spec in COMMANDS:
-        callback = app_commands.describe(**{a.name: _describe(a.help_key) for a in spec.args})(
-            _callback(spec, invoke))
-        out.append(app_commands.Command(name=spec.name, description=_describe(spec.help_key), callback=callback,
-                                        extras={"permission": str(spec.permission)}))
-    return out
+        if spec.group is None:
+            out.append(_command(spec, invoke))
+        else:
+            by_group[spec.group].add_command(_command(spec, invoke))
+    return out + [g for g in by_group.values() if g.commands]

@@ -33,8 +33,17 @@ def is_moderator(program: Program, user: discord.abc.User, permissions: discord.
     return bool(roles & set(program.moderator_roles))
 
 
+def permalink(guild_id: int, channel_id: int, message_id: int | None = None) -> str:
+    """The link Discord's client opens: the message, or the channel where no message exists yet
+    (a slash command's own answer is posted after the core runs)."""
+    tail = f"/{message_id}" if message_id is not None else ""
+    return f"https://discord.com/channels/{guild_id}/{channel_id}{tail}"
+
+
 def context(program: Program, guild_id: int, user: discord.abc.User, *, event_id: int | str, when: datetime,
-            locale: str | None = None, moderator: bool = False, channel_id: int | None = None) -> Context:
+            locale: str | None = None, moderator: bool = False, channel_id: int | None = None,
+            message_id: int | None = None) -> Context:
+    extra = {"permalink": permalink(guild_id, channel_id, message_id)} if channel_id else {}
     return Context(program=program, platform="discord", community_id=str(guild_id), actor=actor(user),
                    locale=negotiate(locale or program.locale), event_id=str(event_id), now=utc_naive(when),
-                   is_moderator=moderator, channel_id=str(channel_id or ""))
+                   is_moderator=moderator, channel_id=str(channel_id or ""), extra=extra)
