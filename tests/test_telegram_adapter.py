@@ -94,9 +94,9 @@ async def harness(tmp_path, request: pytest.FixtureRequest) -> AsyncIterator[Har
 async def test_commands_registered_in_english_and_chinese(harness: Harness) -> None:
     menus = {(c.get("language_code"), c["scope"]["type"]): [x["command"] for x in c["commands"]]
              for c in harness.fake.commands}
-    members = [c.name for c in COMMANDS if c.permission is Permission.MEMBER]
+    members = list(dict.fromkeys(c.group or c.name for c in COMMANDS if c.permission is Permission.MEMBER))
     assert menus[(None, "default")] == members and menus[("zh", "default")] == members
-    assert menus[(None, "all_chat_administrators")] == [c.name for c in COMMANDS]
+    assert menus[(None, "all_chat_administrators")] == list(dict.fromkeys(c.group or c.name for c in COMMANDS))
     chinese = next(c for c in harness.fake.commands if c.get("language_code") == "zh")
     assert chinese["commands"][0]["description"] == "查看你的积分、等级和排名"
     assert harness.fake.calls[:2] == ["getMe", "setMyCommands"] and "deleteWebhook" in harness.fake.calls
@@ -268,3 +268,23 @@ async def test_kicked_from_group_is_logged_and_earning_continues(harness: Harnes
     await harness.settle(LedgerEntry, 1)
     harness.fake.kicked_from.clear()
     assert "Leaderboard" in await harness.command(ALICE, "/leaderboard")
+
+
+def test_commands_with_several_text_fields_take_words_or_fields() -> None:
+    """``|`` fields for multi-word values; without any ``|``, one word per argument."""
+    from datetime import UTC, datetime
+
+    from telegram import Chat, Message
+
+    from bot.telegram import parse
+    from handlers.commands import BY_NAME
+
+    spec = BY_NAME["contest create"]
+    message = Message(1, datetime.now(UTC), Chat(-100222, "supergroup"))
+    by_words = parse.arguments(spec, message, "Photos Summer +1h +7d plain members 2 100".split())
+    assert (by_words["title"], by_words["description"], by_words["start"], by_words["winners"]) == \
+        ("Photos", "Summer", "+1h", "2")
+    by_fields = parse.arguments(spec, message, "Summer photos | Show us | +1h | +7d | ugc".split())
+    assert (by_fields["title"], by_fields["description"], by_fields["entry_type"]) == \
+        ("Summer photos", "Show us", "ugc")
+    assert "|" in parse.usage(spec)

@@ -6,7 +6,15 @@ Rules specific to Telegram, by design:
 - a photo or video earns through its caption; a sticker or media without a
   caption earns nothing;
 - commands need a group that is part of a program; in a private chat the bot
-  says so (``/start`` there enables private answers).
+  says so (``/start`` there enables private answers);
+- a command group (``/ugc approve 7``) is one bot command whose first word is
+  the subcommand (``routing``); a command may also be the caption of a photo,
+  video or document, whose file is then its attachment (``media``);
+- buttons are inline keyboards routed by callback_data alone (``keyboards``,
+  ``presses``); chat messages in UGC chats or with a UGC hashtag are also
+  captured as content (``capture``);
+- a join carries the invite link it came through and how surely that names
+  a member's personal link (``attribution``).
 
 Updates arrive through the inbox (``intake``): each core call carries the
 update's inbox id so the core marks it done with its effects, and replies go
@@ -24,6 +32,7 @@ from telegram import BotCommand, BotCommandScopeAllChatAdministrators, BotComman
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import (
     Application,
+    CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
@@ -32,18 +41,19 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram import parse
+from bot.telegram import attribution, capture, keyboards, media, parse, routing
 from bot.telegram.intake import Intake
 from bot.telegram.moderators import ADMIN_STATUSES, ModeratorCache
 from bot.telegram.outbox import Outbox, Outgoing
-from handlers.commands import COMMANDS, Command, Permission
+from bot.telegram.presses import Presses
+from handlers.clock import utcnow
+from handlers.commands import Permission
 from handlers.config_model import Program
 from handlers.context import Actor, Context
 from handlers.core import Core
 from handlers.engagement import IncomingMessage
 from handlers.i18n import negotiate, translate
 from handlers.replies import Reply
-from storage.ledger import utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -59,15 +69,19 @@ class TelegramAdapter:
         self.intake = intake
         self.outbox = outbox
         self.moderators = ModeratorCache()
-        self.noticed: set[int] = set()
+        self.presses = Presses(self)
 
     def install(self, application: Application) -> None:
-        for spec in COMMANDS:
-            application.add_handler(CommandHandler(spec.name, self._command_callback(spec)))
+        for name in routing.bot_commands():
+            application.add_handler(CommandHandler(name, self._command_callback(name), filters.UpdateType.MESSAGE))
         application.add_handler(CommandHandler("start", self.on_start, filters.ChatType.PRIVATE))
-        text_like = (filters.TEXT | filters.CAPTION) & ~filters.COMMAND & ~filters.FORWARDED
-        application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & text_like,
-                                               self.on_message))
+        application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & routing.CAPTION_COMMAND,
+                                               self.on_caption_command))
+        text_like = (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
+        files = filters.PHOTO | filters.VIDEO | filters.ANIMATION | filters.Document.ALL
+        application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE &
+                                               ~filters.FORWARDED & (text_like | files), self.on_message))
+        application.add_handler(CallbackQueryHandler(self.presses.on_press))
         application.add_handler(MessageReactionHandler(self.on_reaction))
         application.add_handler(ChatMemberHandler(self.on_chat_member, ChatMemberHandler.CHAT_MEMBER))
         application.add_handler(ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -87,15 +101,21 @@ class TelegramAdapter:
                        now=when.astimezone(UTC).replace(tzinfo=None) if when else utcnow(),
                        is_moderator=moderator, channel_id=str(chat.id), inbox_id=self.intake.inbox_id(update))
 
-    def _command_callback(self, spec: Command) -> Any:
+    def _command_callback(self, name: str) -> Any:
         async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            await self.on_command(update, context, spec)
+            await self.on_command(update, context, routing.resolve(name, tuple(context.args or ())))
 
         return callback
 
-    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE, spec: Command) -> None:
+    async def on_caption_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        found = routing.caption_command(update.effective_message) if update.effective_message else None
+        if found is not None:
+            await self.on_command(update, context, routing.resolve(*found))
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
+                         found: routing.Invocation | routing.GroupUsage | None) -> None:
         message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-        if message is None or chat is None or user is None:
+        if message is None or chat is None or user is None or found is None:
             return
         locale = negotiate(user.language_code)
         program = self.program_of(chat.id) if chat.type != ChatType.PRIVATE else None
@@ -103,27 +123,37 @@ class TelegramAdapter:
             key = "error.not_in_community" if chat.type == ChatType.PRIVATE else "error.unconfigured"
             self.outbox.post(Outgoing(chat.id, translate(key, locale), message.message_id, coalesce=True))
             return
+        if isinstance(found, routing.GroupUsage):
+            self.outbox.post(Outgoing(chat.id, routing.usage(found, locale), message.message_id, coalesce=True))
+            return
+        spec = found.spec
         moderator = spec.permission is Permission.MODERATOR and \
             await self.moderators.is_moderator(context.bot, program, chat.id, user.id)
         ctx = self.context(program, update, f"{chat.id}:{message.message_id}", moderator)
-        reply = await self.core.command(ctx, spec.name, parse.arguments(spec, message, list(context.args or [])))
+        upload = await media.command_upload(context.bot, program, spec, message)
+        link = media.permalink(media.carrier(message) or message)
+        ctx = replace(ctx, extra={"permalink": link}) if link else ctx
+        reply = await self.core.command(ctx, spec.name, parse.arguments(spec, message, found.words, upload),
+                                        parse.usage(spec))
         self.deliver(context, update, reply, locale, coalesce=spec.permission is Permission.MEMBER or not reply.ok)
 
     def deliver(self, context: ContextTypes.DEFAULT_TYPE, update: Update, reply: Reply, locale: str,
-                coalesce: bool) -> None:
+                coalesce: bool, note: bool = True) -> None:
         """Private replies go by DM when the member has started the bot, with a note in
-        the group; otherwise the group gets a hint to start the bot. Answers to member
+        the group (unless ``note`` is False: a captured chat message is not answered in
+        the group); otherwise the group gets a hint to start the bot. Answers to member
         commands (the same for everyone who asks) are coalesced."""
         chat, user, message = update.effective_chat, update.effective_user, update.effective_message
         assert chat is not None and user is not None and message is not None
         if not reply.private:
-            self.outbox.post(Outgoing(chat.id, reply.text, message.message_id, coalesce=coalesce))
+            self.outbox.post(Outgoing(chat.id, reply.text, message.message_id, coalesce=coalesce,
+                                      buttons=keyboards.encode(reply.buttons)))
             return
         hint = translate("dm.start_bot", locale, bot=context.bot.username)
         self.outbox.post(Outgoing(
-            user.id, reply.text,
+            user.id, reply.text, buttons=keyboards.encode(reply.buttons, chat.id),
             instead=Outgoing(chat.id, hint, message.message_id, coalesce=True),
-            then=Outgoing(chat.id, translate("dm.sent", locale), message.message_id, coalesce=True)))
+            then=Outgoing(chat.id, translate("dm.sent", locale), message.message_id, coalesce=True) if note else None))
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
@@ -139,13 +169,22 @@ class TelegramAdapter:
             await self._notice_unconfigured(context, chat.id)
             return
         ctx = self.context(program, update, str(message.message_id))
-        await self.core.message(ctx, IncomingMessage(str(message.message_id), message.text or message.caption or ""))
+        text = message.text or message.caption or ""
+        channel = capture.wanted_channel(self.core, program, message, text)
+        if channel is not None:
+            reply = await capture.capture(self.core, context.bot, replace(ctx, channel_id=channel), message, text)
+            if reply is not None:
+                self.deliver(context, update, reply, ctx.locale, coalesce=False, note=False)
+            return
+        if not text:
+            return
+        await self.core.message(ctx, IncomingMessage(str(message.message_id), text))
         self.intake.settled(update)
 
     async def _notice_unconfigured(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
-        if chat_id in self.noticed:
+        """Tell the group once, also across restarts, that it earns nothing until configured."""
+        if not await self.core.first_notice("telegram", str(chat_id)):
             return
-        self.noticed.add(chat_id)
         log.warning("message in a Telegram group that is not in config.yaml", chat=chat_id)
         self.outbox.post(Outgoing(chat_id, translate("error.unconfigured", "en") + f" (chat id {chat_id})"))
 
@@ -183,7 +222,8 @@ class TelegramAdapter:
                       locale=negotiate(member.language_code), event_id=f"member:{update.update_id}",
                       now=change.date.astimezone(UTC).replace(tzinfo=None), inbox_id=self.intake.inbox_id(update))
         invite = change.invite_link.invite_link if change.invite_link else None
-        await self.core.membership(ctx, "join" if now else "leave", invite)
+        evidence = attribution.join_evidence(change, context.bot.id) if now else None
+        await self.core.membership(ctx, "join" if now else "leave", invite, evidence)
         self.intake.settled(update)
 
     async def on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -199,8 +239,7 @@ class TelegramAdapter:
 
 
 def command_menu(locale: str, moderator: bool) -> list[BotCommand]:
-    return [BotCommand(c.name, translate(c.help_key, locale)) for c in COMMANDS
-            if moderator or c.permission is Permission.MEMBER]
+    return [BotCommand(name, description) for name, description in routing.menu(locale, moderator)]
 
 
 async def register_commands(application: Application) -> None:

@@ -17,6 +17,10 @@ nothing. So:
 - a moderator command, and a membership change (which may change who
   moderates), runs after everything before it in its chat and before
   everything after it, so ``/freeze`` then a message means what it says;
+  ``/ugc approve`` is a moderator command by its subcommand, and a command
+  may be a photo's caption (``routing``);
+- a button press is a command of the member who pressed it, in the group the
+  button belongs to (a moderator's button by the action's permission);
 - everything else in a chat runs side by side: one member's reply waiting on
   Telegram's rate limit never holds up another member's points.
 
@@ -39,8 +43,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.telegram import keyboards, routing
 from bot.telegram.intake import Intake
-from handlers.commands import BY_NAME, Permission
+from handlers import actions
+from handlers.commands import Permission
 
 Lane = tuple[Hashable, ...]
 EXCLUSIVE, SHARED, OBSERVE = "exclusive", "shared", "observe"
@@ -57,17 +63,20 @@ def lanes(update: object) -> list[Use]:
     chat, user = update.effective_chat, update.effective_user
     if update.chat_member is not None or update.my_chat_member is not None:
         return [(("chat", chat.id), EXCLUSIVE)] if chat is not None else []
+    if update.callback_query is not None:
+        return _press_lanes(update)
     message = update.message or update.edited_message
-    command = command_name(message.text if message is not None else None)
-    spec = BY_NAME.get(command or "")
-    if command in READ_ONLY_COMMANDS:
+    parts = routing.split(routing.command_text(message) if message is not None else None)
+    found = routing.resolve(parts[0], parts[2]) if parts is not None else None
+    if isinstance(found, routing.GroupUsage) or \
+            (isinstance(found, routing.Invocation) and found.spec.name in READ_ONLY_COMMANDS):
         return [(("user", user.id), OBSERVE)] if user is not None else []
     uses: list[Use] = []
     if chat is not None:
-        moderating = spec is not None and spec.permission is Permission.MODERATOR
+        moderating = isinstance(found, routing.Invocation) and found.spec.permission is Permission.MODERATOR
         uses.append((("chat", chat.id), EXCLUSIVE if moderating else SHARED))
     if user is not None:
-        uses.append((("user", user.id), EXCLUSIVE if command is not None else SHARED))
+        uses.append((("user", user.id), EXCLUSIVE if parts is not None else SHARED))
     if message is not None:
         uses.append((("message", message.chat.id, message.message_id), EXCLUSIVE))
     elif update.message_reaction is not None:
@@ -76,16 +85,25 @@ def lanes(update: object) -> list[Use]:
     return uses
 
 
+def _press_lanes(update: Update) -> list[Use]:
+    query = update.callback_query
+    assert query is not None
+    routed = keyboards.decode(query.data, query.message.chat if query.message is not None else None)
+    uses: list[Use] = [(("user", query.from_user.id), EXCLUSIVE)]
+    if routed is not None:
+        spec = actions.BY_NAME.get(actions.parse(routed[1])[0])
+        moderating = spec is not None and spec.permission is Permission.MODERATOR
+        uses.append((("chat", routed[0]), EXCLUSIVE if moderating else SHARED))
+    return uses
+
+
 def is_command(update: object) -> bool:
-    message = update.message if isinstance(update, Update) else None
-    return message is not None and command_name(message.text) is not None
-
-
-def command_name(text: str | None) -> str | None:
-    """``/award@bot 5 x`` -> ``award``; None for a message that is not a command."""
-    if not text or not text.startswith("/") or len(text) < 2:
-        return None
-    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+    """Commands and button presses share the command slots."""
+    if not isinstance(update, Update):
+        return False
+    if update.callback_query is not None:
+        return True
+    return update.message is not None and routing.command_text(update.message) is not None
 
 
 @dataclass

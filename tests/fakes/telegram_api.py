@@ -7,6 +7,18 @@ message_reaction only when asked), and refuses to DM a user who never
 started the bot. Like Telegram it can throttle a group: with ``group_limit``
 set to (messages, seconds), a bot message beyond that budget in a group is
 refused with 429 and the seconds to wait.
+
+Files: ``add_file`` keeps bytes under a file id; ``getFile`` answers with a
+path and ``/file/bot<token>/<path>`` serves the bytes (each download is
+recorded in ``downloads``). A file may claim a size other than its bytes, so a
+test can offer a huge file without sending one. Buttons: ``reply_markup`` is
+kept on sent messages, ``press`` sends a callback query for one of their
+buttons and ``answers`` records answerCallbackQuery. Invite links:
+``createChatInviteLink`` makes a link created by the bot with a fresh
+``https://t.me/+...`` URL (refused with Telegram's 400 when ``can_invite`` is
+False, as for a bot without the right to invite); ``join`` through one of
+them, another admin's link, the primary link (``join_primary``) or no link at
+all (the public username), and ``leave``.
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import secrets
 import time
 from collections import deque
 from typing import Any
@@ -26,6 +39,7 @@ BOT = {"id": 42, "is_bot": True, "first_name": "engagebot", "username": "engage_
        "can_read_all_group_messages": True, "supports_inline_queries": False}
 DEFAULT_TYPES = {"message", "edited_message", "channel_post", "edited_channel_post", "callback_query", "poll",
                  "poll_answer", "my_chat_member", "inline_query", "chosen_inline_result"}
+PRIMARY_LINK = "https://t.me/+PrimaryAcmeLink0"
 JSON_FIELDS = {"allowed_updates", "commands", "scope", "reply_parameters", "reply_markup", "link_preview_options"}
 
 
@@ -38,8 +52,9 @@ def error(code: int, description: str) -> web.Response:
 
 
 class FakeTelegram(LocalServer):
-    def __init__(self, chat_id: int) -> None:
+    def __init__(self, chat_id: int, token: str = "123:fake") -> None:
         self.chat_id = chat_id
+        self.token = token
         self.users: dict[int, dict[str, Any]] = {}
         self.started: set[int] = set()
         self.admins: set[int] = set()
@@ -58,6 +73,17 @@ class FakeTelegram(LocalServer):
         self.kicked_from: set[int] = set()
         self.calls: list[str] = []
         self.new_update = asyncio.Event()
+        self.files: dict[str, bytes] = {}
+        self.file_sizes: dict[str, int] = {}
+        self.downloads: list[str] = []
+        self.answers: list[dict[str, Any]] = []
+        self.next_file = 1
+        self.next_query = 1
+        # Set to make the group public (t.me/<username> links).
+        self.group_username: str | None = None
+        # False: the bot is not an admin with can_invite_users, so it may not create invite links.
+        self.can_invite = True
+        self.invite_links: dict[str, dict[str, Any]] = {}
 
     def add_user(self, uid: int, name: str, language: str = "en", started: bool = True,
                  admin: bool = False) -> dict[str, Any]:
@@ -71,6 +97,7 @@ class FakeTelegram(LocalServer):
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self.handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self.serve_file)
         return await self.serve(app)
 
     async def stop(self) -> None:
@@ -124,9 +151,48 @@ class FakeTelegram(LocalServer):
             return error(403, "Forbidden: bot can't initiate conversation with a user")
         message = {"message_id": self.next_message_id, "date": int(time.time()), "text": params["text"],
                    "from": BOT, "chat": self.chat(chat_id)}
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
         self.next_message_id += 1
-        self.sent.append(dict(params, chat_id=chat_id))
+        self.sent.append(dict(params, chat_id=chat_id, message=message))
         return ok(message)
+
+    async def api_createChatInviteLink(self, params: dict[str, Any]) -> web.Response:
+        chat_id = int(params["chat_id"])
+        if self.throttle_next:
+            self.throttle_next -= 1
+            return self.too_many(1)
+        if chat_id in self.kicked_from:
+            return error(403, "Forbidden: bot is not a member of the supergroup chat")
+        if not self.can_invite:
+            return error(400, "Bad Request: not enough rights to manage chat invite links")
+        name = params.get("name")
+        if name is not None and len(name) > 32:
+            return error(400, "Bad Request: invite link name is too long")
+        link: dict[str, Any] = {"invite_link": f"https://t.me/+{secrets.token_urlsafe(12)}", "creator": BOT,
+                                "creates_join_request": False, "is_primary": False, "is_revoked": False}
+        if name is not None:
+            link["name"] = name
+        self.invite_links[link["invite_link"]] = link
+        return ok(link)
+
+    async def api_answerCallbackQuery(self, params: dict[str, Any]) -> web.Response:
+        self.answers.append(dict(params, show_alert=str(params.get("show_alert")).lower() == "true"))
+        return ok(True)
+
+    async def api_getFile(self, params: dict[str, Any]) -> web.Response:
+        file_id = str(params["file_id"])
+        if file_id not in self.files:
+            return error(400, "Bad Request: invalid file_id")
+        return ok({"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": self.file_sizes[file_id],
+                   "file_path": f"media/{file_id}.bin"})
+
+    async def serve_file(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].removeprefix("media/").removesuffix(".bin")
+        if request.match_info["token"] != self.token or file_id not in self.files:
+            return web.Response(status=404)
+        self.downloads.append(file_id)
+        return web.Response(body=self.files[file_id])
 
     def too_many(self, retry_after: int) -> web.Response:
         self.throttled += 1
@@ -170,11 +236,50 @@ class FakeTelegram(LocalServer):
         return next(k for k in update if k != "update_id")
 
     # --- building updates ---------------------------------------------------
+    # --- files ----------------------------------------------------------------
+    def add_file(self, data: bytes, size: int | None = None) -> dict[str, Any]:
+        """Keep ``data`` under a new file id; ``size`` is what Telegram claims (default: its length)."""
+        file_id = f"f{self.next_file}"
+        self.next_file += 1
+        self.files[file_id], self.file_sizes[file_id] = data, len(data) if size is None else size
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": self.file_sizes[file_id]}
+
+    def photo(self, data: bytes, size: int | None = None) -> dict[str, Any]:
+        """Message fields of a photo: a thumbnail and the full size, as Telegram sends them."""
+        thumb = self.add_file(b"thumbnail of " + data[:16])
+        return {"photo": [dict(thumb, width=90, height=60), dict(self.add_file(data, size), width=1280, height=853)]}
+
+    def document(self, data: bytes, name: str, mime: str, size: int | None = None) -> dict[str, Any]:
+        return {"document": dict(self.add_file(data, size), file_name=name, mime_type=mime)}
+
+    def video(self, data: bytes, size: int | None = None) -> dict[str, Any]:
+        return {"video": dict(self.add_file(data, size), width=640, height=360, duration=3, mime_type="video/mp4")}
+
+    # --- buttons --------------------------------------------------------------
+    @staticmethod
+    def buttons(sent: dict[str, Any]) -> list[tuple[str, str]]:
+        """``(label, callback_data)`` of a sent message's inline keyboard, row by row."""
+        rows = (sent.get("reply_markup") or {}).get("inline_keyboard", [])
+        return [(b["text"], b["callback_data"]) for row in rows for b in row]
+
+    def press(self, uid: int, sent: dict[str, Any], data: str) -> str:
+        """The member presses the button with ``data`` under a message the bot sent; the query id."""
+        assert data in [d for _, d in self.buttons(sent)], f"no button {data!r} under that message"
+        query_id = f"q{self.next_query}"
+        self.next_query += 1
+        self.push("callback_query", {"id": query_id, "from": self.users[uid], "chat_instance": "ci",
+                                     "message": sent["message"], "data": data})
+        return query_id
+
+    def answer_to(self, query_id: str) -> dict[str, Any] | None:
+        return next((a for a in self.answers if a["callback_query_id"] == query_id), None)
+
     def chat(self, chat_id: int | None = None) -> dict[str, Any]:
         chat_id = self.chat_id if chat_id is None else chat_id
         if chat_id > 0:
             return {"id": chat_id, "type": "private", "first_name": self.users.get(chat_id, {}).get("first_name", "x")}
-        return {"id": chat_id, "type": "supergroup", "title": "Acme group"}
+        group = {"id": chat_id, "type": "supergroup", "title": "Acme group"}
+        return dict(group, username=self.group_username) if self.group_username else group
 
     def push(self, kind: str, payload: dict[str, Any]) -> int:
         update = {"update_id": self.next_update_id, kind: payload}
@@ -195,6 +300,9 @@ class FakeTelegram(LocalServer):
             if text.startswith("/"):
                 command = text.split()[0]
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        caption = extra.get("caption")
+        if caption and caption.startswith("/"):
+            message["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": len(caption.split()[0])}]
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         if kind == "edited_message":
@@ -208,14 +316,35 @@ class FakeTelegram(LocalServer):
             "old_reaction": [{"type": "emoji", "emoji": e} for e in old],
             "new_reaction": [{"type": "emoji", "emoji": e} for e in new]})
 
-    def join(self, uid: int, invite_link: str | None) -> None:
+    def join(self, uid: int, invite_link: str | None, *, date: int | None = None, by: int | None = None) -> None:
+        """``uid`` joins through ``invite_link``: one the bot created (Telegram sends that link back,
+        creator and name included), else a link made by the first admin; None is a join without a
+        link (through the public username, or added by the member ``by``). ``date`` is when, in Unix
+        seconds (default now)."""
+        link = self.invite_links.get(invite_link) if invite_link else None
+        if invite_link and link is None:
+            link = {"invite_link": invite_link, "creator": self.users[min(self.admins)],
+                    "creates_join_request": False, "is_primary": False, "is_revoked": False}
+        self._member_change(uid, "left", "member", link, date, by)
+
+    def join_primary(self, uid: int, *, date: int | None = None) -> None:
+        """``uid`` joins through the group's primary invite link (the owner's, made by nobody)."""
+        self._member_change(uid, "left", "member", {
+            "invite_link": PRIMARY_LINK, "creator": self.users[min(self.admins)], "creates_join_request": False,
+            "is_primary": True, "is_revoked": False}, date)
+
+    def leave(self, uid: int, *, date: int | None = None) -> None:
+        self._member_change(uid, "member", "left", None, date)
+
+    def _member_change(self, uid: int, old: str, new: str, link: dict[str, Any] | None, date: int | None,
+                       by: int | None = None) -> None:
         payload: dict[str, Any] = {
-            "chat": self.chat(), "from": self.users[uid], "date": int(time.time()),
-            "old_chat_member": {"status": "left", "user": self.users[uid]},
-            "new_chat_member": {"status": "member", "user": self.users[uid]}}
-        if invite_link:
-            payload["invite_link"] = {"invite_link": invite_link, "creator": self.users[min(self.admins)],
-                                      "creates_join_request": False, "is_primary": False, "is_revoked": False}
+            "chat": self.chat(), "from": self.users[uid if by is None else by],
+            "date": int(time.time()) if date is None else date,
+            "old_chat_member": {"status": old, "user": self.users[uid]},
+            "new_chat_member": {"status": new, "user": self.users[uid]}}
+        if link is not None:
+            payload["invite_link"] = link
         self.push("chat_member", payload)
 
     def promote(self, uid: int) -> None:
@@ -232,3 +361,7 @@ class FakeTelegram(LocalServer):
 
     def replies_to(self, chat_id: int) -> list[str]:
         return [m["text"] for m in self.sent if m["chat_id"] == chat_id]
+
+    def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
+        """Everything the bot sent to a chat: the request's parameters, with ``message`` as returned."""
+        return [m for m in self.sent if m["chat_id"] == chat_id]
