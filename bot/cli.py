@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import traceback
 from collections.abc import Awaitable, Callable
 from importlib import metadata
@@ -20,8 +21,10 @@ from bot import config as config_loader
 from bot import errors, logs
 from bot import export as export_module
 from bot.config import ConfigError, Secrets
+from bot.contest_cli import app as contest_app
 from bot.demo.sample import MESSAGES as DEMO_MESSAGES
 from bot.sentiment_cli import app as sentiment_app
+from bot.ugc_cli import app as ugc_app
 from handlers.config_model import Settings
 from storage import checkpoint, schema
 from storage.database import Database
@@ -58,6 +61,8 @@ ledger_app = typer.Typer(help="Points ledger commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(sentiment_app, name="sentiment")
+app.add_typer(contest_app, name="contest")
+app.add_typer(ugc_app, name="ugc")
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "config.yaml"
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path to config.yaml.")]
 
@@ -138,7 +143,8 @@ def init(path: Annotated[Path, typer.Argument()] = Path("config.yaml"),
 
 @app.command()
 def run(config: ConfigOption = Path("config.yaml")) -> None:
-    """Start every platform adapter whose token is set in the environment."""
+    """Start every platform adapter whose token is set in the environment; SIGTERM or Ctrl-C stops it
+    cleanly (exit 0) within shutdown_grace_seconds."""
     settings = _settings(config)
     logs.configure(settings.log_level, debug=_debug())
     secrets = Secrets.from_env()
@@ -146,7 +152,11 @@ def run(config: ConfigOption = Path("config.yaml")) -> None:
         raise _fail(app_module.missing_tokens_message())
 
     async def main() -> None:
-        await app_module.run(await app_module.build(config, secrets))
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, app_module.request_stop, stopping, signum.name)
+        await app_module.serve(config, secrets, stopping)
 
     try:
         asyncio.run(main())
@@ -267,12 +277,13 @@ def export(program: Annotated[str, typer.Option(help="Program id from config.yam
            fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
            out: Annotated[Path, typer.Option(help="Output folder.")] = Path("export"),
            config: ConfigOption = Path("config.yaml")) -> None:
-    """Export a program's members, balances and ledger."""
+    """Export a program's members (one row per person, with tier and rank), balances and ledger."""
     settings = _settings(config)
     if fmt not in ("csv", "json"):
         raise _fail(f"--format must be csv or json, got {fmt!r}")
-    if program not in {p.id for p in settings.programs}:
+    chosen = next((p for p in settings.programs if p.id == program), None)
+    if chosen is None:
         raise _fail(f"unknown program {program!r}; configured programs: {[p.id for p in settings.programs]}")
-    data = _read(settings, lambda session: export_module.collect(session, program))
+    data = _read(settings, lambda session: export_module.collect(session, chosen))
     for path in export_module.write(data, program, fmt, out):
         console.print(f"wrote {path}")

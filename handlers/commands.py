@@ -3,70 +3,54 @@
 Adapters generate Discord slash commands and Telegram bot commands from this
 table (name, arguments with types and help, permission), so the two platforms
 cannot drift apart. ``run`` gets the session, context and parsed arguments.
+Feature packages declare their own commands (``handlers/<feature>/commands.py``)
+and are gathered here; the types live in ``handlers.command_types``.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import linking, moderation, points, validation
+from handlers.command_types import Arg, ArgType, Command, Group, Permission, Runner
+from handlers.contests.commands import CONTEST_COMMANDS
 from handlers.context import Context
 from handlers.i18n import translate
+from handlers.referrals.commands import REFERRAL_COMMANDS
 from handlers.replies import Reply
+from handlers.rewards.commands import REWARD_COMMANDS, REWARD_GROUPS
+from handlers.ugc.commands import UGC_COMMANDS
 
-
-class ArgType(enum.StrEnum):
-    MEMBER = "member"
-    INTEGER = "integer"
-    TEXT = "text"
-
-
-class Permission(enum.StrEnum):
-    MEMBER = "member"
-    MODERATOR = "moderator"
-
-
-Runner = Callable[..., Awaitable[Reply]]
-
-
-@dataclass(frozen=True)
-class Arg:
-    name: str
-    type: ArgType
-    help_key: str
-    required: bool = True
-    autocomplete: bool = False
-    min_value: int | None = None
-    max_value: int | None = None
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    help_key: str
-    run: Runner
-    args: tuple[Arg, ...] = ()
-    permission: Permission = Permission.MEMBER
-    private: bool = False
-
-    def usage(self) -> str:
-        parts = [f"<{a.name}>" if a.required else f"[{a.name}]" for a in self.args]
-        return " ".join([f"/{self.name}", *parts])
+__all__ = ["BY_NAME", "COMMANDS", "GROUPS", "Arg", "ArgType", "Command", "Group", "Permission", "Runner",
+           "subcommands"]
 
 
 async def _help(session: AsyncSession, ctx: Context, **_: Any) -> Reply:
+    """Top-level commands with their usage, each group on one line with the subcommands the caller may
+    run: every command listed in full no longer fits in one chat message (Discord's 2,000 characters);
+    a command typed without its arguments answers with its usage."""
     lines = [translate("help.header", ctx.locale)]
+    groups = {g.name: g for g in GROUPS}
     for command in COMMANDS:
         if command.permission is Permission.MODERATOR and not ctx.is_moderator:
             continue
-        suffix = translate("help.moderator", ctx.locale) if command.permission is Permission.MODERATOR else ""
-        lines.append(f"{command.usage()} - {translate(command.help_key, ctx.locale)}{suffix}")
+        if command.group is None:
+            lines.append(_help_line(ctx, command.usage(), command.help_key, [command]))
+        elif command.group in groups:
+            group = groups.pop(command.group)
+            allowed = [c for c in subcommands(group.name)
+                       if c.permission is not Permission.MODERATOR or ctx.is_moderator]
+            usage = f"/{group.name} " + "|".join(c.leaf for c in allowed)
+            lines.append(_help_line(ctx, usage, group.help_key, allowed))
     return Reply("\n".join(lines), private=True)
+
+
+def _help_line(ctx: Context, usage: str, help_key: str, commands: list[Command]) -> str:
+    moderators = all(c.permission is Permission.MODERATOR for c in commands)
+    suffix = translate("help.moderator", ctx.locale) if moderators else ""
+    return f"{usage} - {translate(help_key, ctx.locale)}{suffix}"
 
 
 async def _link(session: AsyncSession, ctx: Context, code: object = None) -> Reply:
@@ -107,7 +91,7 @@ MEMBER = Arg("member", ArgType.MEMBER, "arg.member", autocomplete=True)
 AMOUNT = Arg("amount", ArgType.INTEGER, "arg.amount", min_value=1, max_value=validation.AMOUNT_LIMIT)
 REASON = Arg("reason", ArgType.TEXT, "arg.reason")
 
-COMMANDS: tuple[Command, ...] = (
+CORE_COMMANDS: tuple[Command, ...] = (
     Command("points", "cmd.points", _points, private=True),
     Command("leaderboard", "cmd.leaderboard", _leaderboard, (Arg("page", ArgType.INTEGER, "arg.page", False,
                                                                     min_value=1, max_value=validation.PAGE_MAX),)),
@@ -120,4 +104,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("unfreeze", "cmd.unfreeze", _unfreeze, (MEMBER,), Permission.MODERATOR),
 )
 
+GROUPS: tuple[Group, ...] = (Group("ugc", "group.ugc"), Group("contest", "group.contest")) + REWARD_GROUPS
+COMMANDS: tuple[Command, ...] = (CORE_COMMANDS + UGC_COMMANDS + CONTEST_COMMANDS + REFERRAL_COMMANDS
+                                  + REWARD_COMMANDS)
 BY_NAME = {c.name: c for c in COMMANDS}
+
+
+def subcommands(group: str) -> tuple[Command, ...]:
+    """The commands of one group, in declaration order."""
+    return tuple(c for c in COMMANDS if c.group == group)

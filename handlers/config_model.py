@@ -6,6 +6,7 @@ runtime (``bot.config``) only loads the file and the secrets into it.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,10 +42,18 @@ class Tier(Strict):
 
 
 class Reward(Strict):
+    """A catalog reward seeded into the ``rewards`` table at start-up (``handlers.rewards.catalog``)."""
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
     name: str = Field(min_length=1, max_length=80)
-    cost: int = Field(gt=0)
-    stock: int | None = Field(None, ge=0)
+    cost: int = Field(gt=0, le=100_000_000)
+    # Units left to give (None = unlimited); changing the number in config restocks to it at the next start.
+    stock: int | None = Field(None, ge=0, le=100_000_000)
+    # The lowest tier (a name from the program's tiers) that may redeem it; None = everyone.
+    min_tier: str | None = None
+    # Redemptions one member may hold (pending or fulfilled); None = unlimited.
+    per_member_limit: int | None = Field(None, ge=1, le=100_000)
+    description: str = Field("", max_length=300)
 
 
 class Community(Strict):
@@ -53,6 +62,94 @@ class Community(Strict):
     platform: Platform
     id: str = Field(pattern=r"^-?\d{1,20}$")
     name: str = ""
+    # Where announcements (contests, digests) go: a Discord channel id (default: the guild's system
+    # channel), or a Telegram forum topic id (default: the group's main chat).
+    announce_channel: str | None = Field(None, pattern=r"^\d{1,20}$")
+    # Discord: the channel personal invites (/invite) lead into (default: the system channel).
+    invite_channel: str | None = Field(None, pattern=r"^\d{1,20}$")
+
+
+class ContestSettings(Strict):
+    """Contest rules of one program; each contest sets its own winners and prize at creation."""
+
+    # Entries one member may have in one contest (an entry whose submission was rejected does not count).
+    entries_per_member: int = Field(1, ge=1, le=100)
+    # A member first seen (by the bot, or in the program) fewer days ago than this cannot vote.
+    min_member_days_to_vote: int = Field(1, ge=0, le=3650)
+    # Winners of a contest created without the winners option.
+    default_winners: int = Field(1, ge=1, le=100)
+
+
+DEFAULT_TERMS = ("By submitting content you confirm that it is your own work and that you may share it, "
+                 "and you allow the program to show it in the community and in its marketing, credited to "
+                 "your display name. Ask a moderator at any time to have it removed.")
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]*/([a-z0-9][a-z0-9.+-]*|\*)", re.ASCII)
+
+
+class UgcSettings(Strict):
+    """User-generated content: the terms members accept, what is captured, and what media is kept."""
+
+    # Shown before a member's first submission; changing it asks everyone to accept the new text.
+    terms: str = Field(DEFAULT_TERMS, min_length=1, max_length=1500)
+    # Discord channel ids, Telegram chat or forum topic ids whose every message is captured as a submission.
+    channels: tuple[str, ...] = ()
+    # A chat message carrying one of these (e.g. "#acmeugc") is captured, wherever it is posted.
+    hashtags: tuple[str, ...] = ()
+    # Larger attachments are refused with the limit named (and adapters do not download them).
+    max_media_bytes: int = Field(10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    # MIME types kept, exact or "major/*".
+    media_types: tuple[str, ...] = ("image/*", "video/*", "application/pdf")
+    # Submissions per member per day, counted in the program's time zone.
+    daily_limit: int = Field(5, ge=1, le=1000)
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_ids(cls, channels: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [c for c in channels if not re.fullmatch(r"-?\d{1,20}", c, re.ASCII)]
+        if bad:
+            raise ValueError(f"channel ids are digits (a Telegram chat id may start with '-'), got {bad}")
+        return channels
+
+    @field_validator("hashtags")
+    @classmethod
+    def _hashtags(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [t for t in tags if not re.fullmatch(r"#\w{1,50}", t)]
+        if bad:
+            raise ValueError(f"hashtags are '#' and 1 to 50 letters, digits or '_', got {bad}")
+        return tuple(t.casefold() for t in tags)
+
+    @field_validator("media_types")
+    @classmethod
+    def _media_types(cls, types: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [t for t in types if not _MEDIA_TYPE.fullmatch(t)]
+        if bad:
+            raise ValueError(f"media types are MIME types such as 'image/*' or 'application/pdf', got {bad}")
+        return types
+
+
+class ReferralSettings(Strict):
+    """When an invited member qualifies (paying the inviter ``rules.referral_points``), and the limits
+    against farming referrals (README "Referrals")."""
+
+    # The new member must stay this many days...
+    qualify_days: int = Field(7, ge=0, le=365)
+    # ...and earn points from this many messages since joining,
+    qualify_messages: int = Field(5, ge=0, le=10_000)
+    # ...within this many days of joining, else the referral is rejected as inactive.
+    qualify_within_days: int = Field(30, ge=1, le=3650)
+    # Discord accounts younger than this when they join are never credited.
+    min_account_age_days: int = Field(7, ge=0, le=3650)
+    # A qualified member leaving within this many days of qualifying takes the inviter's payout back; 0 = never.
+    clawback_days: int = Field(30, ge=0, le=3650)
+    # Welcome reward paid to the new member when they qualify.
+    new_member_points: int = Field(0, ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _window(self) -> ReferralSettings:
+        if self.qualify_within_days < self.qualify_days:
+            raise ValueError(f"qualify_within_days ({self.qualify_within_days}) must be at least qualify_days "
+                             f"({self.qualify_days})")
+        return self
 
 
 class Program(Strict):
@@ -70,6 +167,11 @@ class Program(Strict):
     moderator_roles: tuple[str, ...] = ()
     moderator_ids: tuple[str, ...] = ()
     tier_roles: dict[str, str] = {}
+    ugc: UgcSettings = UgcSettings()
+    contests: ContestSettings = ContestSettings()
+    referrals: ReferralSettings = ReferralSettings()
+    # Points unused for this many days expire, oldest first (README "Rewards"); None = they never expire.
+    points_expiry_days: int | None = Field(None, ge=1, le=3650)
 
     @field_validator("timezone")
     @classmethod
@@ -96,6 +198,17 @@ class Program(Strict):
         if unknown:
             raise ValueError(f"tier_roles names unknown tiers {sorted(unknown)}; tiers are "
                              f"{[t.name for t in self.tiers]}")
+        return self
+
+    @model_validator(mode="after")
+    def _rewards_known_tiers(self) -> Program:
+        names = [t.name for t in self.tiers]
+        unknown = sorted({r.min_tier for r in self.rewards if r.min_tier is not None} - set(names))
+        if unknown:
+            raise ValueError(f"rewards name unknown min_tier {unknown}; tiers are {names}")
+        ids = [r.id for r in self.rewards]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"reward ids must be unique within a program, got {ids}")
         return self
 
 
@@ -169,11 +282,15 @@ class Settings(Strict):
 
     database_url: str = "sqlite+aiosqlite:///./engagebot.db"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # On SIGTERM or Ctrl-C, what is still in hand after this long is left pending for the next start.
+    shutdown_grace_seconds: float = Field(10.0, gt=0, le=600)
     programs: tuple[Program, ...] = Field(min_length=1)
     discord: DiscordSettings = DiscordSettings()
     telegram: TelegramSettings = TelegramSettings()
     sentiment: SentimentSettings = SentimentSettings()
     ledger: LedgerSettings = LedgerSettings()
+    # Folder of submitted media, one file per sha256 (handlers.ugc.media_store).
+    media_dir: str = Field("./media", min_length=1)
 
     @model_validator(mode="after")
     def _unique(self) -> Settings:

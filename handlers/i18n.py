@@ -6,6 +6,12 @@ Chinese string falls back to English rather than failing a reply.
 
 from __future__ import annotations
 
+from handlers import report_messages
+from handlers.contests import messages as contest_messages
+from handlers.referrals import messages as referral_messages
+from handlers.rewards import messages as reward_messages
+from handlers.ugc import messages as ugc_messages
+
 DEFAULT_LOCALE = "en"
 LOCALES = ("en", "zh-CN")
 
@@ -79,6 +85,11 @@ CATALOG: dict[str, dict[str, str]] = {
                                "zh-CN": "请在启用了 engagebot 的社区里使用此命令。"},
     "error.unconfigured": {"en": "This community is not part of any engagebot program yet; nothing was recorded.",
                            "zh-CN": "此社区尚未加入任何 engagebot 计划，未做任何记录。"},
+    "error.unknown_action": {"en": "That button is no longer valid; nothing was changed.",
+                             "zh-CN": "这个按钮已失效，没有做任何更改。"},
+    "error.unknown_subcommand": {"en": "/{group} has no subcommand '{word}'. Use one of:",
+                                 "zh-CN": "/{group} 没有子命令“{word}”。请使用以下之一："},
+    "group.subcommands": {"en": "/{group} needs a subcommand, one of:", "zh-CN": "/{group} 需要一个子命令，可选："},
     "error.internal": {"en": "Something went wrong on our side; nothing was changed. Please try again.",
                        "zh-CN": "我们这边出了点问题，没有做任何更改。请重试。"},
     "dm.sent": {"en": "I sent you the answer in a private message.", "zh-CN": "我已通过私信把结果发给你。"},
@@ -102,6 +113,11 @@ CATALOG: dict[str, dict[str, str]] = {
     "arg.page": {"en": "Page number, from 1", "zh-CN": "页码，从 1 开始"},
     "arg.code": {"en": "Code from the other platform", "zh-CN": "另一个平台上获得的关联码"},
 }
+CATALOG.update(report_messages.MESSAGES)
+CATALOG.update(ugc_messages.MESSAGES)
+CATALOG.update(contest_messages.MESSAGES)
+CATALOG.update(referral_messages.MESSAGES)
+CATALOG.update(reward_messages.MESSAGES)
 
 
 def negotiate(tag: str | None) -> str:

@@ -19,6 +19,8 @@ AMOUNT_LIMIT = 10_000_000  # the largest rules.max_adjustment config.yaml accept
 NUMBER_DIGITS_MAX = 20
 SHOWN_MAX = 40
 PLATFORM_ID_MAX = 20
+# Our own record numbers (submissions, contests, entries): Discord's integer options stop at 2**53 - 1.
+RECORD_ID_MAX = 2**53 - 1
 USERNAME_MAX = 64
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _SIGNED = re.compile(r"([+-]?)([0-9]+)", re.ASCII)

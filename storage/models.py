@@ -48,8 +48,12 @@ class Reason(enum.StrEnum):
     LINK_MERGE_IN = "link_merge_in"
     UGC_APPROVED = "ugc_approved"
     REFERRAL = "referral"
+    REFERRAL_WELCOME = "referral_welcome"
+    REFERRAL_CLAWBACK = "referral_clawback"
     CONTEST_WIN = "contest_win"
     REWARD_REDEEM = "reward_redeem"
+    REWARD_REFUND = "reward_refund"
+    POINTS_EXPIRED = "points_expired"
     REVERSAL = "reversal"
 
 
@@ -263,3 +267,6 @@ class InboxUpdate(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+from storage import contests, referrals, rewards, ugc  # noqa: E402,F401  feature tables register on Base.metadata

@@ -157,6 +157,6 @@ def test_demo_then_export_and_verify(workdir: Path, monkeypatch: pytest.MonkeyPa
     balances = {row["member_id"]: row["balance"] for row in data["members"]}
     assert sum(balances.values()) == sum(entry["delta"] for entry in data["ledger"])
     assert runner.invoke(app, ["export", "--program", "acme", "--out", "y"]).exit_code == 0
-    assert (workdir / "y" / "acme-ledger.csv").read_text().startswith("seq,member_id,delta")
+    assert (workdir / "y" / "acme-ledger.csv").read_text(encoding="utf-8-sig").startswith("seq,member_id,delta")
     unknown = runner.invoke(app, ["export", "--program", "nope"])
     assert unknown.exit_code != 0 and "unknown program 'nope'" in unknown.output

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from discord import app_commands
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -44,13 +45,27 @@ PIECES = ("\x00", "\ud800", "\udfff", "\udbff", "\u200b", "\u200c", "\u200d", "\
           "\ufb01", "name1", "name7", "Ｎａｍｅ１", "\u202e", "\x7f", "\x1b[31m")
 KNOWN = ("1", "7", "99")
 SUCCESS_KEYS = ("points", "points.none", "leaderboard.title", "leaderboard.empty", "profile", "link.code", "link.done",
-                "award.done", "deduct.done", "freeze.done", "unfreeze.done", "help.header", "duplicate_event")
+                "award.done", "deduct.done", "freeze.done", "unfreeze.done", "help.header", "duplicate_event",
+                "ugc.queue_empty", "ugc.queue_header", "ugc.received", "ugc.received_contest", "ugc.approved",
+                "ugc.rejected", "ugc.featured", "ugc.featured_paid", "contest.created", "contest.list_empty",
+                "contest.list_head", "contest.show_head", "contest.entered", "contest.voted", "contest.cancelled_done",
+                "contest.closing", "contest.picked", "contest.rerolled")
+SUCCESS_KEYS += ("referral.invite", "referrals.none", "referrals.header", "referrals.top_header",
+                 "referrals.top_empty")
+SUCCESS_KEYS += ("reward.list_empty", "reward.list_head", "reward.redeemed", "reward.added", "reward.edited",
+                 "reward.retired_done", "redemption.list_empty", "redemption.list_head", "redemption.fulfilled",
+                 "redemption.rejected")
+# Contest refusals are named contest.* like its successes: every contest key that is not a success.
 REFUSAL_KEYS = tuple(k for k in CATALOG if (k.startswith("error.") and k != "error.internal")
                      or k in ("link.bad_code", "link.same_platform", "link.already", "link.conflict",
-                              "link.other_program"))
+                              "link.other_program")
+                     or (k.startswith("contest.") and k not in SUCCESS_KEYS))
 INTERNAL = frozenset(translate("error.internal", locale) for locale in LOCALES)
 TABLES = ("ledger_entries", "balances", "identities", "members", "engagement_state", "link_codes", "messages",
-          "membership_events", "reactions", "score_counts")
+          "membership_events", "reactions", "score_counts", "ugc_submissions", "ugc_consents", "contests",
+          "contest_entries", "contest_votes")
+TABLES += ("referral_links", "referral_joins")
+TABLES += ("rewards", "reward_redemptions", "points_expiry_warnings")
 
 
 def hostile_text() -> st.SearchStrategy[str]:
@@ -210,7 +225,10 @@ def test_classifier_recognises_every_refusal() -> None:
 
 
 def test_discord_integer_options_carry_the_declared_bounds() -> None:
-    options = {(c.name, p.name): p for c in slash.build(lambda *_: None) for p in c.parameters}  # type: ignore[arg-type]
+    built = slash.build(lambda *_: None)  # type: ignore[arg-type]
+    leaves = [c for c in built if isinstance(c, app_commands.Command)] + \
+        [s for g in built if isinstance(g, app_commands.Group) for s in g.commands]
+    options = {(c.name, p.name): p for c in leaves for p in c.parameters}  # type: ignore[union-attr]
     amount, page = options[("award", "amount")], options[("leaderboard", "page")]
     assert (amount.type.name, amount.min_value, amount.max_value) == ("integer", 1, AMOUNT_LIMIT)
     assert (page.type.name, page.min_value, page.max_value, page.required) == ("integer", 1, PAGE_MAX, False)

@@ -32,7 +32,9 @@ async def summary(session: AsyncSession, program: Program, tally: Tally, verifie
     by_reason = dict((await session.execute(
         select(LedgerEntry.reason, func.sum(LedgerEntry.delta)).where(LedgerEntry.program_id == program.id)
         .group_by(LedgerEntry.reason).order_by(LedgerEntry.reason))).all())
-    stored = await session.scalar(select(func.count()).select_from(Message).where(Message.program_id == program.id))
+    # Chat messages only: a submission's text is stored as a message too (refusal "ugc"), to be scored.
+    stored = await session.scalar(select(func.count()).select_from(Message).where(
+        Message.program_id == program.id, Message.refusal.is_distinct_from("ugc")))
     refused = sum(tally.refusals.values())
     accounts = ", ".join(f"{platform}: {count}" for platform, count in by_platform.items())
     overview = Section("Overview", ("figure", "value"), [

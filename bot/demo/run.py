@@ -16,8 +16,11 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
 
-from bot.demo import report, sample, sentiment_mix
+from bot.demo import contest_report, referral_report, report, reward_report, sample, sentiment_mix
+from bot.demo.contests import ContestDemo
+from bot.demo.referrals import ReferralDemo
 from bot.demo.replay import Replayer
+from bot.demo.rewards import RewardDemo
 from bot.demo.tables import Report
 from handlers.config_model import Settings
 from handlers.core import Core
@@ -35,7 +38,7 @@ SCORING_BATCH = 256
 
 def _ready_scorer(settings: Settings) -> Scorer:
     """The model and the language identifier, loaded (in a thread, while the replay runs)."""
-    scorer = loader.load(settings.sentiment)
+    scorer = loader.load(settings.sentiment.backend, settings.sentiment.model, settings.sentiment.batch_size)
     language.warm_up()
     return scorer
 
@@ -104,6 +107,9 @@ async def run_demo(settings: Settings, out_dir: Path, seed: int = 7, messages: i
             scorer = asyncio.create_task(_score(db, settings, replayed, lambda n: progress.advance(scoring, n)))
             try:
                 tally = await replayer.replay(lambda: progress.advance(replaying))
+                contests = await ContestDemo(core, program, data).run()
+                redemptions = await RewardDemo(core, program, data).run()
+                referred = await ReferralDemo(core, program, data).run()
             except BaseException:
                 scorer.cancel()
                 raise
@@ -114,6 +120,9 @@ async def run_demo(settings: Settings, out_dir: Path, seed: int = 7, messages: i
             zones = {p.id: p.timezone for p in settings.programs}
             verified = all(check.ok for check in await verify(session, tuple(zones), timezones=zones))
             sections = (await report.summary(session, program, tally, verified)
+                        + await contest_report.sections(session, program, contests)
+                        + await reward_report.sections(session, program, redemptions)
+                        + await referral_report.sections(session, program, referred)
                         + await sentiment_mix.build(session, program.id))
     finally:
         await db.dispose()
