@@ -97,13 +97,18 @@ class Reachability:
         self._back = asyncio.Event()
         self._back.set()
         self._prober: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def lost(self) -> bool:
         return self._lost_at is not None
 
     def lose(self, exc: BaseException) -> None:
-        if self._lost_at is not None:
+        if self._lost_at is not None or self._closed:
             return
         self._lost_at = time.monotonic()
         self._back.clear()
@@ -115,7 +120,7 @@ class Reachability:
 
     async def _probe(self) -> None:
         delay, probes = self.patience.first, 0
-        while True:
+        while not self._closed:
             await asyncio.sleep(delay)
             probes += 1
             try:
@@ -124,12 +129,18 @@ class Reachability:
                 break
             except Exception:  # noqa: BLE001 - whatever it says, the database is not usable yet
                 delay = min(delay * 2, self.patience.most)
+        if self._closed:
+            return
         down = time.monotonic() - (self._lost_at or time.monotonic())
         log.warning("database connection back", down_seconds=round(down, 1), probes=probes)
         self._lost_at = None
         self._back.set()
 
     async def close(self) -> None:
+        """Stop probing for good: a database being disposed is not waited for (and a cancellation
+        that a driver turned into an ordinary error cannot keep the probe looping)."""
+        self._closed = True
+        self._back.set()
         if self._prober is not None:
             self._prober.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -217,7 +228,7 @@ class Database:
             try:
                 return await self._once(use_case)
             except Exception as exc:
-                if self.reach is not None and is_outage(exc):
+                if self.reach is not None and not self.reach.closed and is_outage(exc):
                     continue
                 races += 1
                 if not (isinstance(exc, DBAPIError) and is_transient(exc)) or races >= attempts:
