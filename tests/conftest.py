@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from handlers.config_model import Community, Program, Rules, Settings
-from handlers.core import Core
 from handlers.context import Actor, Context
+from handlers.core import Core
 from storage.database import Database
 from storage.models import Base
 
@@ -65,15 +65,19 @@ async def reset_schema(db: Database) -> None:
         await conn.run_sync(Base.metadata.create_all)
 
 
+# PostgreSQL cases run when ENGAGEBOT_TEST_POSTGRES_URL names a server (CI always sets it).
+NEEDS_POSTGRES = pytest.mark.skipif(not PG_URL, reason="set ENGAGEBOT_TEST_POSTGRES_URL to run PostgreSQL tests")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=NEEDS_POSTGRES)]
+
+
 def backend_url(backend: str, tmp_path: object) -> str:
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path}/test.db"
-    if not PG_URL:
-        pytest.skip("set ENGAGEBOT_TEST_POSTGRES_URL to run PostgreSQL tests")
+    assert PG_URL, "PostgreSQL cases are marked NEEDS_POSTGRES"
     return PG_URL
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def db(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Database]:
     database = open_database(backend_url(request.param, tmp_path))
     await reset_schema(database)

@@ -20,7 +20,7 @@ from handlers.core import Core
 from storage import schema
 from storage.database import Database
 from storage.models import Balance, Identity, LedgerEntry
-from tests.conftest import PG_URL
+from tests.conftest import NEEDS_POSTGRES, PG_URL
 
 runner = CliRunner()
 
@@ -116,14 +116,14 @@ async def _admin(sql: str) -> None:
 
 @pytest.fixture
 def pg_database() -> str:
-    if not PG_URL:
-        pytest.skip("set ENGAGEBOT_TEST_POSTGRES_URL to run PostgreSQL tests")
+    assert PG_URL, "tests using this fixture are marked NEEDS_POSTGRES"
     name = f"engagebot_demo_{secrets.token_hex(4)}"
     asyncio.run(_admin(f"CREATE DATABASE {name}"))
     yield re.sub(r"/[^/]*$", f"/{name}", PG_URL)
     asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+@NEEDS_POSTGRES
 def test_demo_honours_database_url_and_refuses_data(workdir: Path, pg_database: str,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENGAGEBOT_DATABASE_URL", pg_database)

@@ -16,8 +16,8 @@ from handlers.core import Core
 from storage.database import Database
 from storage.models import LedgerEntry, MembershipEvent, Message
 from tests.conftest import reset_schema
-from tests.probe import DbProbe
 from tests.fakes.discord_api import FakeDiscord
+from tests.probe import DbProbe
 
 GUILD, CHANNEL, OTHER_GUILD = "100000000000000001", "100000000000000010", "100000000000000099"
 ALICE, BOB, CAROL, DAVE = "1001", "1002", "1003", "1004"

@@ -26,7 +26,7 @@ from storage.catchup import last_message_id
 from storage.database import Database
 from storage.models import Balance, Identity, LedgerEntry, Member, Message
 from storage.verify import verify
-from tests.conftest import backend_url, open_database, reset_schema
+from tests.conftest import BACKENDS, backend_url, open_database, reset_schema
 from tests.fakes.discord_api import BOT_ID, FakeDiscord
 from tests.probe import DbProbe
 
@@ -89,7 +89,7 @@ class World(DbProbe):
                                   .where(Identity.platform == "discord", Identity.platform_user_id == uid))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def world(request: pytest.FixtureRequest, tmp_path: object,
                 monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
     db = open_database(backend_url(request.param, tmp_path))

@@ -45,7 +45,7 @@ from handlers.core import Core
 from storage import schema
 from storage.database import Database, Patience
 from storage.models import InboxUpdate, LedgerEntry, Message
-from tests.conftest import PG_SCHEMA, PG_URL, reset_schema
+from tests.conftest import BACKENDS, NEEDS_POSTGRES, PG_SCHEMA, PG_URL, reset_schema
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.server import LocalServer
 from tests.fakes.tcp_proxy import TcpProxy
@@ -109,7 +109,7 @@ BURST, AWARDS, WHILE_DOWN = 1200, 10, 200
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_signal_mid_burst_stops_in_order_with_exit_0_and_restart_pays_each_once(
         backend: str, how: signal.Signals, tmp_path: Path, telegram: FakeTelegram) -> None:
     database = await _database(backend, tmp_path)
@@ -374,9 +374,9 @@ async def _eventually(check: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@NEEDS_POSTGRES
 async def test_a_postgresql_server_cut_off_mid_use_is_waited_out() -> None:
-    if not PG_URL:
-        pytest.skip("set ENGAGEBOT_TEST_POSTGRES_URL to run PostgreSQL tests")
+    assert PG_URL
     target = yarl.URL(PG_URL.replace("postgresql+asyncpg", "postgresql"))
     proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
     port = await proxy.start()

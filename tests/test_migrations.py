@@ -10,10 +10,10 @@ from sqlalchemy import text
 from storage import schema
 from storage.database import Database
 from storage.models import Base
-from tests.conftest import backend_url, open_database
+from tests.conftest import BACKENDS, backend_url, open_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def empty_db(request: pytest.FixtureRequest, tmp_path: object):
     database = open_database(backend_url(request.param, tmp_path))
     async with database.engine.begin() as conn:

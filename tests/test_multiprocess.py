@@ -30,7 +30,7 @@ from storage.database import Database
 from storage.models import Balance, LedgerEntry, Member, Message
 from storage.verify import verify
 from tests.concurrency import workload
-from tests.conftest import PG_SCHEMA, backend_url, open_database, reset_schema
+from tests.conftest import BACKENDS, PG_SCHEMA, backend_url, open_database, reset_schema
 
 PROCESSES = 3
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +64,7 @@ def _expected_message_ids() -> set[str]:
     return {p.message_id for process in range(PROCESSES) for p in workload.posts(1, process, 240, 120)}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def shared_db(request: pytest.FixtureRequest, tmp_path: Path):
     url = backend_url(request.param, tmp_path)
     database = open_database(url)

@@ -39,7 +39,7 @@ from handlers.core import Core
 from storage import inbox, schema
 from storage.database import Database
 from storage.models import InboxUpdate, LedgerEntry, Message
-from tests.conftest import PG_URL
+from tests.conftest import BACKENDS, PG_URL
 from tests.fakes.telegram_api import BOT, FakeTelegram
 from tests.probe import DbProbe
 
@@ -390,8 +390,7 @@ class BotDatabase:
 async def _database(backend: str, tmp_path: Path) -> BotDatabase:
     if backend == "sqlite":
         return BotDatabase(f"sqlite+aiosqlite:///{tmp_path}/bot.db")
-    if not PG_URL:
-        pytest.skip("set ENGAGEBOT_TEST_POSTGRES_URL to run PostgreSQL tests")
+    assert PG_URL, "PostgreSQL cases are marked NEEDS_POSTGRES"
     name = f"engagebot_tg_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = Database(PG_URL, isolation_level="AUTOCOMMIT")
     async with admin.engine.connect() as conn:
@@ -458,7 +457,7 @@ async def _until(check: Any, timeout: float, what: str) -> None:
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["kill-9", "sigterm", "sigint"])
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_stop_mid_burst_then_restart_loses_nothing_and_pays_once(
         backend: str, how: signal.Signals, tmp_path: Path, fake: FakeTelegram) -> None:
     database = await _database(backend, tmp_path)
