@@ -28,6 +28,7 @@ import structlog
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from handlers.clock import utcnow
 from handlers.timers import TimedJobs
 from storage import checkpoint
 from storage.database import Database
@@ -43,12 +44,8 @@ RETRY_SECONDS = 60.0
 RETRY_JOB = "timed:retry"
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 class Scheduler:
-    def __init__(self, clock: Clock = utc_now, retry_seconds: float = RETRY_SECONDS) -> None:
+    def __init__(self, clock: Clock = utcnow, retry_seconds: float = RETRY_SECONDS) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self.clock = clock
         self.retry = timedelta(seconds=retry_seconds)

@@ -149,9 +149,7 @@ class Core:
 
     async def _after(self, reply: Reply) -> Reply:
         """After the commit: deliver notices, re-arm timers; adapters see the other events."""
-        for event in reply.events:
-            if isinstance(event, Notify):
-                await self.notify(event)
+        await self.publish(e for e in reply.events if isinstance(e, Notify))
         if any(isinstance(e, TimersChanged) for e in reply.events) and self.rearm is not None:
             await self.rearm()
         kept = tuple(e for e in reply.events if not isinstance(e, Notify | TimersChanged))
