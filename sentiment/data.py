@@ -25,6 +25,9 @@ class Example:
     text: str
     label: int
     binary: bool = False
+    # Where a review comes from ("waimai" or an online-shopping category): leave-one-domain-out
+    # validation holds one out.
+    domain: str = ""
 
 
 def read_lines(text_file: Path, label_file: Path) -> list[Example]:
@@ -52,7 +55,17 @@ def multilingual_val(language: str, root: Path = DEFAULT_ROOT) -> list[Example]:
 def _chinese_rows(path: Path) -> list[Example]:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if (r.get("review") or "").strip()]
-    return [Example(r["review"], 2 if r["label"] == "1" else 0, binary=True) for r in rows]
+    return [Example(r["review"], 2 if r["label"] == "1" else 0, binary=True, domain=r.get("cat") or path.stem)
+            for r in rows]
+
+
+def chinese_domains(root: Path = DEFAULT_ROOT) -> dict[str, list[Example]]:
+    """Every Chinese review by domain (the hold-out split does not apply: a held-out domain is unseen)."""
+    domains: dict[str, list[Example]] = {}
+    for name in CHINESE_FILES:
+        for example in _chinese_rows(root / "chinese" / name):
+            domains.setdefault(example.domain, []).append(example)
+    return domains
 
 
 def chinese_split(root: Path = DEFAULT_ROOT) -> tuple[list[Example], list[Example]]:

@@ -55,6 +55,7 @@ def describe(name: str, evaluation: Evaluation) -> str:
               f"macro-F1={r.macro_f1:.3f} texts/s={evaluation.texts_per_second:.0f} unscored={evaluation.unscored}"),
              f"  {evaluation.rule}",
              ("  precision " + " ".join(f"{lab}={p:.3f}" for lab, p in zip(r.labels, r.precision, strict=True))),
+             ("  recall    " + " ".join(f"{lab}={v:.3f}" for lab, v in zip(r.labels, r.recall, strict=True))),
              "  confusion (rows gold, columns predicted: " + ", ".join(r.labels) + ")"]
     lines += ["    " + " ".join(f"{v:6d}" for v in row) for row in r.confusion]
     return "\n".join(lines)

@@ -49,7 +49,7 @@ def run(hf_dir: Path, out_dir: Path = SHIPPED) -> None:
     shutil.copyfile(hf_dir / "tokenizer.json", out_dir / "tokenizer.json")
     version = f"minilm-l6-en-zh-{training.get('seed', 0)}-int8"
     info = {"version": version, "labels": list(LABELS), "max_length": training["max_length"],
-            "languages": ["en", "zh"], "base_model": training["base_model"]}
+            "languages": ["en", "zh", "mixed"], "base_model": training["base_model"]}
     (out_dir / "model_info.json").write_text(json.dumps(info, indent=2) + "\n")
     print(f"wrote {out_dir} ({(out_dir / 'model.onnx').stat().st_size / 1e6:.1f} MB)", flush=True)
     card.write(hf_dir, fp32, out_dir, training)

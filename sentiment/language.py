@@ -1,9 +1,12 @@
 """Cheap language identification, good enough to gate unsupported languages.
 
-The shipped model is trained on English and Chinese only. Script decides first
-(Han characters mean Chinese, other non-Latin scripts are unsupported); Latin
-text is English unless langid is confident it is another language, because
-short English chat lines are often misread as something else.
+The shipped model is trained on English and Chinese only. Script decides first:
+any Han character makes a message Chinese (unless kana make it Japanese), or ``mixed``
+when Latin letters outnumber the Han ones ("I love this 产品 so much"), and
+both are scored, because community chat mixes the two freely; other non-Latin
+scripts are unsupported. Latin text is English unless langid is confident it
+is another language, because short English chat lines are often misread as
+something else.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-SUPPORTED = frozenset({"en", "zh"})
+SUPPORTED = frozenset({"en", "zh", "mixed"})
 _LATIN_OTHERS = ["en", "es", "fr", "de", "it", "pt", "nl", "id", "tr", "pl", "sv"]
 _CONFIDENT = 0.995
 _MIN_OTHER_LATIN = 40
@@ -49,8 +52,10 @@ def detect(text: str) -> str:
     if not counts:
         return "und"
     script = max(counts, key=lambda s: counts[s])
-    if counts.get("han", 0) * 3 >= sum(counts.values()):
-        return "zh"
+    han = counts.get("han", 0)
+    # Japanese writes plenty of kana between its kanji; Chinese chat borrows the odd "の".
+    if han and (counts.get("hiragana", 0) + counts.get("katakana", 0)) * 5 < han:
+        return "mixed" if counts.get("latin", 0) > han else "zh"
     if script != "latin":
         return {"arabic": "ar", "devanagari": "hi", "cyrillic": "ru", "hangul": "ko",
                 "hiragana": "ja", "katakana": "ja"}.get(script, script)

@@ -40,7 +40,7 @@ def normalize(text: str) -> str:
 
 
 def has_words(text: str) -> bool:
-    """True when ``text`` holds letters beyond emoji, links and mentions."""
+    """True when ``text`` holds letters or emoji beyond links and mentions: a reply of only "🔥🔥" or
+    "😡" carries sentiment (the emoji are spelled out as words), a bare link or mention does not."""
     stripped = _URL.sub(" ", _MENTION.sub(" ", clean_unicode(text)))
-    stripped = emoji.replace_emoji(stripped, replace=" ")
-    return any(ch.isalpha() for ch in stripped)
+    return any(ch.isalpha() for ch in stripped) or emoji.emoji_count(stripped) > 0

@@ -42,6 +42,9 @@ class OnnxBackend:
         self.tokenizer.no_padding()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
+        # Idle intra-op threads otherwise busy-wait for the next operator: on a small machine they
+        # take the cores the event loop and the database need, and twice the CPU per text.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(model_file or model_dir / "model.onnx"), options,
                                             providers=["CPUExecutionProvider"])

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import structlog
 
 from sentiment.labels import LABELS, UNSCORED
 from sentiment.language import detect
 from sentiment.normalize import has_words, normalize
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,3 +83,20 @@ class Scorer:
             scores[distinct[i]] = Score(UNSCORED, None, None, None, language, self.version) if p is None else \
                 Score(LABELS[int(np.argmax(p))], float(p[0]), float(p[1]), float(p[2]), language, self.version)
         return [scores[t if isinstance(t, str) else ""] for t in texts]
+
+
+def score_safely(scorer: Scorer, texts: Sequence[str]) -> list[Score]:
+    """``scorer.score`` that never raises: a failing batch is retried text by text,
+    then a text that still fails is marked unscored."""
+    try:
+        return scorer.score(texts)
+    except Exception:
+        log.exception("sentiment batch failed; retrying one by one", size=len(texts))
+    out = []
+    for text in texts:
+        try:
+            out.extend(scorer.score([text]))
+        except Exception:
+            log.exception("sentiment text failed; marking unscored", length=len(text))
+            out.append(Score(UNSCORED, None, None, None, "und", scorer.version))
+    return out

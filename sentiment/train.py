@@ -24,16 +24,25 @@ from torch import nn
 
 from sentiment import data
 from sentiment.normalize import normalize
-from sentiment.vocab import extend_tokenizer, frequent_han
+from sentiment.vocab import common_han, extend_tokenizer, frequent_han
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=data.DEFAULT_ROOT)
     parser.add_argument("--out", type=Path, default=ARTIFACTS / "hf-model")
-    parser.add_argument("--chinese-examples", type=int, default=30000)
+    parser.add_argument("--english-examples", type=int, default=-1, help="-1: all of semeval/train")
+    parser.add_argument("--chinese-examples", type=int, default=30000, help="-1: all Chinese training rows")
+    parser.add_argument("--balance-domains", action="store_true",
+                        help="draw the Chinese examples evenly across review domains")
+    parser.add_argument("--hold-out-domain", action="append", default=[],
+                        help="leave this Chinese domain out entirely (leave-one-domain-out validation)")
+    parser.add_argument("--negative-weight", type=float, default=1.0,
+                        help="loss weight of the negative class on the binary Chinese sets")
+    parser.add_argument("--common-chars", type=int, default=0,
+                        help="also add the N Han characters most used in jieba's dictionary")
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=128)
@@ -43,7 +52,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-export", action="store_true")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def base_model_dir() -> Path:
@@ -54,9 +63,29 @@ def base_model_dir() -> Path:
 
 def training_set(args: argparse.Namespace) -> tuple[list[data.Example], list[data.Example]]:
     english = data.semeval_train(args.data)
+    random.Random(args.seed).shuffle(english)
     chinese, _ = data.chinese_split(args.data)
+    chinese = [e for e in chinese if e.domain not in set(args.hold_out_domain)]
     random.Random(args.seed).shuffle(chinese)
-    return english, chinese[: args.chinese_examples]
+    wanted = len(chinese) if args.chinese_examples < 0 else args.chinese_examples
+    picked = balanced(chinese, wanted) if args.balance_domains else chinese[:wanted]
+    return english[: len(english) if args.english_examples < 0 else args.english_examples], picked
+
+
+def balanced(examples: list[data.Example], wanted: int) -> list[data.Example]:
+    """Up to ``wanted`` examples, as evenly spread over domains as their sizes allow: a small domain
+    gives all it has and the rest is shared by the larger ones, so no one domain dominates."""
+    by_domain: dict[str, list[data.Example]] = {}
+    for example in examples:
+        by_domain.setdefault(example.domain, []).append(example)
+    picked: list[data.Example] = []
+    left = min(wanted, len(examples))
+    for i, rows in enumerate(sorted(by_domain.values(), key=len)):
+        share = left // (len(by_domain) - i)
+        picked += rows[:share]
+        left -= min(share, len(rows))
+    random.Random(len(picked)).shuffle(picked)
+    return picked
 
 
 def batches(encoded: list[tuple[list[int], int, bool]], size: int, seed: int) -> list[list[int]]:
@@ -100,6 +129,15 @@ def class_weights(english: list[data.Example]) -> torch.Tensor:
 
 def main() -> None:
     args = parse_args()
+    fit(args)
+    if not args.skip_export:
+        from sentiment import export
+
+        export.run(args.out)
+
+
+def fit(args: argparse.Namespace) -> None:
+    """Train and save the Hugging Face model (and its training record) in ``args.out``."""
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     from transformers import AutoModelForSequenceClassification, get_linear_schedule_with_warmup
@@ -108,6 +146,7 @@ def main() -> None:
     base = base_model_dir()
     tok_dir = args.out
     chars = frequent_han((e.text for e in chinese), args.min_char_count)
+    chars += [ch for ch in common_han(args.common_chars) if ch not in set(chars)] if args.common_chars else []
     vocab_size = extend_tokenizer(base, tok_dir, chars)
     tokenizer = Tokenizer.from_file(str(tok_dir / "tokenizer.json"))
     tokenizer.no_padding()
@@ -133,8 +172,8 @@ def main() -> None:
         [{"params": other, "lr": args.lr}, {"params": new_params, "lr": args.new_embedding_lr}], weight_decay=0.01
     )
     schedule = get_linear_schedule_with_warmup(optimizer, int(0.06 * steps), steps)
-    weights = class_weights(english)
-    train_loop(model, plan, encoded, optimizer, schedule, weights, steps)
+    weights = class_weights(english) if english else torch.ones(3)
+    train_loop(model, plan, encoded, optimizer, schedule, (weights, torch.tensor([args.negative_weight, 1.0])), steps)
 
     embeddings.word_embeddings = nn.Embedding(vocab_size, split.old.embedding_dim, padding_idx=0)
     embeddings.word_embeddings.weight.data.copy_(split.merged())
@@ -143,10 +182,6 @@ def main() -> None:
     model.save_pretrained(args.out)
     (args.out / "training.json").write_text(json.dumps(training_record(args, english, chinese, chars), indent=2))
     print(f"saved {args.out}", flush=True)
-    if not args.skip_export:
-        from sentiment import export
-
-        export.run(args.out)
 
 
 def data_labels() -> tuple[str, ...]:
@@ -188,15 +223,18 @@ def collate(rows: list[tuple[list[int], int, bool]]) -> tuple[torch.Tensor, ...]
     return ids, mask, labels, binary
 
 
-def mixed_loss(logits: torch.Tensor, labels: torch.Tensor, binary: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """3-class weighted loss for English; negative-vs-positive loss for binary sets."""
+def mixed_loss(logits: torch.Tensor, labels: torch.Tensor, binary: torch.Tensor,
+               weights: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """3-class weighted loss for English; negative-vs-positive loss for binary sets, the negative
+    class weighted so that complaints are not traded for accuracy on the majority class."""
     total = logits.new_zeros(())
     three = ~binary
     if three.any():
-        total = total + nn.functional.cross_entropy(logits[three], labels[three], weight=weights, reduction="sum")
+        total = total + nn.functional.cross_entropy(logits[three], labels[three], weight=weights[0], reduction="sum")
     if binary.any():
         pair = logits[binary][:, [0, 2]]
-        total = total + nn.functional.cross_entropy(pair, (labels[binary] == 2).long(), reduction="sum")
+        total = total + nn.functional.cross_entropy(pair, (labels[binary] == 2).long(), weight=weights[1],
+                                                    reduction="sum")
     return total / len(labels)
 
 
@@ -213,6 +251,10 @@ def training_record(args, english, chinese, chars) -> dict:  # type: ignore[no-u
         "new_embedding_learning_rate": args.new_embedding_lr,
         "schedule": "AdamW, weight decay 0.01, linear decay with 6% warm-up, grad clip 1.0",
         "class_weights_english": "balanced (n / (3 * n_class))",
+        "chinese_domains_balanced": args.balance_domains,
+        "held_out_domains": args.hold_out_domain,
+        "negative_weight_chinese": args.negative_weight,
+        "common_han_characters": args.common_chars,
         "seed": args.seed,
     }
 

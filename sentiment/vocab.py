@@ -24,6 +24,22 @@ def frequent_han(texts: Iterable[str], min_count: int) -> list[str]:
     return [ch for ch, n in counts.most_common() if n >= min_count]
 
 
+def common_han(limit: int) -> list[str]:
+    """The ``limit`` Han characters most used in jieba's dictionary (word frequencies summed per
+    character): the characters in common use, so text from a domain the training data never saw
+    is not read as [UNK]. jieba (MIT) ships the dictionary as package data."""
+    import jieba
+
+    weights: Counter[str] = Counter()
+    dictionary = Path(jieba.__file__).parent / "dict.txt"
+    for line in dictionary.read_text(encoding="utf-8").splitlines():
+        word, freq, *_ = line.split(" ")
+        for ch in word:
+            if is_han(ch):
+                weights[ch] += int(freq)
+    return [ch for ch, _ in weights.most_common(limit)]
+
+
 def extend_tokenizer(src_dir: Path, dst_dir: Path, chars: list[str]) -> int:
     """Write tokenizer files to ``dst_dir`` with ``chars`` appended; return new size."""
     spec = json.loads((src_dir / "tokenizer.json").read_text(encoding="utf-8"))

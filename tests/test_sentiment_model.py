@@ -39,9 +39,25 @@ def test_languages_reported(scorer: Scorer) -> None:
     assert english.model_version.startswith("minilm-l6-en-zh")
 
 
-@pytest.mark.parametrize("text", ["", "   ", "😂😂🔥", "https://example.com", "@someone", "\x00\x07\x1b"])
+@pytest.mark.parametrize("text", ["", "   ", "https://example.com", "@someone", "\x00\x07\x1b"])
 def test_nothing_to_judge_is_unscored(scorer: Scorer, text: str) -> None:
     assert scorer.score([text])[0].label == "unscored"
+
+
+@pytest.mark.parametrize(("text", "label"), [("😍😍🔥", "positive"), ("😡😡", "negative")])
+def test_emoji_only_replies_are_scored(scorer: Scorer, text: str, label: str) -> None:
+    (score,) = scorer.score([text])
+    assert (score.label, score.language) == (label, "en")
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("今天的 event 太棒了", "zh"), ("I love this 产品 so much", "mixed"), ("好", "zh"), ("ok", "en"),
+    ("これは素晴らしい製品です", "ja"), ("我の最爱，好喝好喝", "zh"),
+])
+def test_han_characters_make_chinese_or_mixed(scorer: Scorer, text: str, language: str) -> None:
+    (score,) = scorer.score([text])
+    assert score.language == language
+    assert (score.label == "unscored") == (language == "ja")
 
 
 @pytest.mark.parametrize("text", ["great " * 20_000, "bad\ud800 surrogate \udfff here", "mixed 中文 and English 😀",

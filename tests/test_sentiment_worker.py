@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from bot.sentiment_worker import SentimentWorker
 from handlers.core import Core
 from handlers.engagement import IncomingMessage
 from sentiment.scoring import Scorer
-from sentiment.worker import SentimentWorker
 from storage import sentiment_store
 from storage.models import Message
 from tests.conftest import ctx
@@ -44,7 +44,7 @@ async def _statuses(core: Core) -> dict[str, int]:
             Message.sentiment_status))).all())
 
 
-TEXTS = ["I love this community so much", "I hate the new update", "the event is on friday", "😂😂", "gm"]
+TEXTS = ["I love this community so much", "I hate the new update", "the event is on friday", "https://x.co/a", "gm"]
 
 
 async def test_worker_scores_pending_messages(core: Core) -> None:

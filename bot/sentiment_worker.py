@@ -1,11 +1,15 @@
 """The batching worker that scores pending messages off the hot path.
 
+It lives with the runtime because it joins the model (``sentiment``, which
+depends on nothing of ours) to the database (``storage``).
+
 Ingestion only stores a message as pending. This worker collects up to
 ``batch_size`` pending texts (or fewer once the oldest has waited
-``max_wait_seconds``), scores them in a thread so the event loop keeps
-serving chat, and writes the batch's results in one statement, each only
-over a message still pending. A crash at any point
-leaves unwritten messages pending, to be picked up on the next run.
+``max_wait_seconds``), scores them in a thread, or in a process of its own
+(``sentiment.process``), so the event loop keeps serving chat, and writes the
+batch's results in one statement, each only over a message still pending. A
+crash at any point leaves unwritten messages pending, to be picked up on the
+next run.
 """
 
 from __future__ import annotations
@@ -13,12 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
 
 import structlog
 
-from sentiment.labels import UNSCORED
-from sentiment.scoring import Score, Scorer
+from sentiment.process import ScoringProcess
+from sentiment.scoring import Score, Scorer, score_safely
 from storage import sentiment_store
 from storage.database import Database
 from storage.ledger import utcnow
@@ -27,7 +30,8 @@ log = structlog.get_logger(__name__)
 
 
 class SentimentWorker:
-    def __init__(self, db: Database, scorer: Scorer, batch_size: int = 64, max_wait_seconds: float = 2.0) -> None:
+    def __init__(self, db: Database, scorer: Scorer | ScoringProcess, batch_size: int = 64,
+                 max_wait_seconds: float = 2.0) -> None:
         self.db = db
         self.scorer = scorer
         self.batch_size = batch_size
@@ -35,20 +39,11 @@ class SentimentWorker:
         self._waiting_since: float | None = None
         self._stopping = asyncio.Event()
 
-    def score_safely(self, texts: Sequence[str]) -> list[Score]:
-        """Never raises: a failing batch is retried text by text, then marked unscored."""
-        try:
-            return self.scorer.score(texts)
-        except Exception:
-            log.exception("sentiment batch failed; retrying one by one", size=len(texts))
-        out = []
-        for text in texts:
-            try:
-                out.extend(self.scorer.score([text]))
-            except Exception:
-                log.exception("sentiment text failed; marking unscored", length=len(text))
-                out.append(Score(UNSCORED, None, None, None, "und", self.scorer.version))
-        return out
+    async def _score(self, texts: list[str]) -> list[Score]:
+        """Never raises for a bad text (``score_safely``)."""
+        if isinstance(self.scorer, ScoringProcess):
+            return await self.scorer.score(texts)
+        return await asyncio.to_thread(score_safely, self.scorer, texts)
 
     def _ready(self, found: int, force: bool) -> bool:
         if force or found >= self.batch_size:
@@ -64,7 +59,7 @@ class SentimentWorker:
         if not batch or not self._ready(len(batch), force):
             return 0
         self._waiting_since = None
-        scores = await asyncio.to_thread(self.score_safely, [p.text for p in batch])
+        scores = await self._score([p.text for p in batch])
         results = [{"id": item.id, "sentiment_label": score.label, "p_negative": score.p_negative,
                     "p_neutral": score.p_neutral, "p_positive": score.p_positive,
                     "language": score.language[:16], "model_version": score.model_version[:64]}
