@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from handlers.replies import Button, TierChanged
+from handlers.replies import Attachment, Button, TierChanged
 
 
 class InviteRefused(Exception):
@@ -27,9 +27,16 @@ class Outlet(Protocol):
         """Post ``text`` in the community's announcement channel (``Community.announce_channel``,
         else the platform's default: Discord's system channel, the Telegram group itself)."""
 
-    async def notify(self, user_id: str, text: str) -> bool:
-        """Send ``text`` privately to one account; False when the platform refuses (DMs closed,
-        the member never started the bot)."""
+    async def notify(self, user_id: str, text: str, buttons: tuple[Button, ...] = (),
+                     program_id: str | None = None) -> bool:
+        """Send ``text`` privately to one account, with ``buttons`` whose presses run in ``program_id``;
+        False when the platform refuses (DMs closed, the member never started the bot)."""
+
+    async def deliver(self, community_id: str, channel_id: str | None, text: str,
+                      attachments: tuple[Attachment, ...] = ()) -> None:
+        """Post ``text`` and then ``attachments`` (images as images, other files as documents) in one
+        channel of the community: a brand team's report channel, the moderators' alert channel;
+        ``None`` means the announcement channel."""
 
     async def sync_tier(self, event: TierChanged) -> None:
         """A member's tier changed outside any reply (a prize paid by a timed job): bring the

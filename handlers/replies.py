@@ -13,6 +13,24 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Button:
+    """A button under a reply. ``action`` is what pressing it runs (``handlers.actions``):
+    ``"<name>"`` or ``"<name>:<argument>"``, at most 64 bytes (Telegram's callback_data limit)."""
+
+    label: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message: a chart (``image/png``), a report (``text/html``), an export."""
+
+    filename: str
+    data: bytes
+    media_type: str
+
+
+@dataclass(frozen=True)
 class TierChanged:
     """A member crossed a tier threshold; adapters sync roles from it."""
 
@@ -30,6 +48,9 @@ class Notify:
 
     accounts: tuple[tuple[str, str], ...]
     text: str
+    # Buttons under the DM (an NPS score, a win-back opt-out); their presses run in ``program_id``.
+    buttons: tuple[Button, ...] = ()
+    program_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,18 +62,10 @@ Event = TierChanged | Notify | TimersChanged
 
 
 @dataclass(frozen=True)
-class Button:
-    """A button under a reply. ``action`` is what pressing it runs (``handlers.actions``):
-    ``"<name>"`` or ``"<name>:<argument>"``, at most 64 bytes (Telegram's callback_data limit)."""
-
-    label: str
-    action: str
-
-
-@dataclass(frozen=True)
 class Reply:
     text: str
     ok: bool = True
     private: bool = False
     events: tuple[Event, ...] = ()
     buttons: tuple[Button, ...] = ()
+    attachments: tuple[Attachment, ...] = ()

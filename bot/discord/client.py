@@ -16,7 +16,7 @@ import structlog
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord import arguments, components, media, mentions, slash
+from bot.discord import arguments, components, files, media, mentions, slash
 from bot.discord import translate as tr
 from bot.discord.capture import capture
 from bot.discord.catchup import ChannelCatchUp, catch_up
@@ -84,9 +84,11 @@ class EngageBot(commands.Bot):
         ctx = tr.context(program, interaction.guild_id, interaction.user, event_id=interaction.id,
                          when=interaction.created_at, locale=str(interaction.locale), moderator=moderator,
                          channel_id=interaction.channel_id)
-        if media.downloads(kwargs.values(), program):
-            # A download may outlast the 3 seconds Discord allows before the first answer.
-            await interaction.response.defer(ephemeral=True, thinking=True)
+        downloading = media.downloads(kwargs.values(), program)
+        if downloading or spec.prepare is not None:
+            # A download, or a command's work before its unit of work (a platform call, a digest
+            # rendered), may outlast the 3 seconds Discord allows before the first answer.
+            await interaction.response.defer(ephemeral=downloading or spec.private, thinking=True)
         args = await arguments.convert(program, spec, kwargs)
         reply = await self.core.command(ctx, spec.name, args)
         if spec.permission is Permission.MODERATOR and not reply.ok:
@@ -112,13 +114,19 @@ class EngageBot(commands.Bot):
         await self.apply_events(self.get_guild(guild_id), reply.events)
 
     async def _respond(self, interaction: discord.Interaction, reply: Reply) -> None:
+        """The reply's text with its buttons, its attachments in the same message and, beyond
+        Discord's 10 files a message, in followups after it."""
+        first, *more = files.batches(reply.attachments, interaction.filesize_limit,
+                                     f"interaction {interaction.id}") or [()]
         try:
+            extras = components.attach(reply.buttons) | files.uploads(first)
             if interaction.response.is_done():
-                await interaction.followup.send(reply.text, ephemeral=reply.private,
-                                                **components.attach(reply.buttons))
+                await interaction.followup.send(reply.text, ephemeral=reply.private, **extras)
             else:
                 await interaction.response.send_message(reply.text, ephemeral=reply.private or not reply.ok,
-                                                        **components.attach(reply.buttons))
+                                                        **extras)
+            for batch in more:
+                await interaction.followup.send(ephemeral=reply.private, **files.uploads(batch))
         except discord.HTTPException as exc:
             log.warning("could not answer interaction", interaction=interaction.id, status=exc.status,
                         error=exc.text)

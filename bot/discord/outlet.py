@@ -1,10 +1,13 @@
-"""The core's way out on Discord (``handlers.outlets.Outlet``): announcements, DMs, personal invites.
+"""The core's way out on Discord (``handlers.outlets.Outlet``): announcements, reports, DMs, invites.
 
 Announcements go to each community's ``announce_channel``, else the guild's
 system channel, and ping nobody (the text may name members verbatim). One
 longer than a Discord message (a contest with a hundred winners) goes as
-several messages split between lines, the buttons under the last. A DM
-that Discord refuses (the member closed DMs from server members, or left
+several messages split between lines, the buttons under the last. A report
+(a digest) goes to a channel of the guild itself, its text first and then
+its files (``bot.discord.files``). A DM's buttons carry the guild whose
+program serves their presses: one of the program's guilds the member is in.
+A DM that Discord refuses (the member closed DMs from server members, or left
 every shared server) is reported as not delivered, never raised. A personal
 invite is a unique, never-expiring invite of its own, so its use count tells
 its inviter's joins apart (``bot.discord.invites``).
@@ -15,11 +18,11 @@ from __future__ import annotations
 import discord
 import structlog
 
-from bot.discord import components, mentions
+from bot.discord import components, files, mentions
 from bot.discord.invites import InviteTracker
 from handlers.config_model import Settings
 from handlers.outlets import InviteRefused
-from handlers.replies import Button, TierChanged
+from handlers.replies import Attachment, Button, TierChanged
 
 log = structlog.get_logger(__name__)
 MESSAGE_MAX = 2000  # characters in one Discord message
@@ -48,6 +51,24 @@ class DiscordOutlet:
         for piece in first:
             await channel.send(piece, allowed_mentions=mentions.nobody())
         await channel.send(last, allowed_mentions=mentions.nobody(), **components.attach(buttons))
+
+    async def deliver(self, community_id: str, channel_id: str | None, text: str,
+                      attachments: tuple[Attachment, ...] = ()) -> None:
+        """The text (split like an announcement), then the files; a channel outside the community's
+        guild is refused, so one brand's report never lands in another's server."""
+        await self.bot.wait_until_ready()
+        if channel_id is None:
+            channel = await self._announce_channel(community_id)
+        else:
+            channel = self.bot.get_channel(int(channel_id)) or await self.bot.fetch_channel(int(channel_id))
+        guild = getattr(channel, "guild", None)
+        if not isinstance(channel, discord.abc.Messageable) or guild is None or str(guild.id) != community_id:
+            raise LookupError(f"channel {channel_id} is not a text channel of guild {community_id}")
+        if text:
+            for piece in pieces(text):
+                await channel.send(piece, allowed_mentions=mentions.nobody())
+        for batch in files.batches(attachments, guild.filesize_limit, f"channel {channel.id}"):
+            await channel.send(allowed_mentions=mentions.nobody(), **files.uploads(batch))
 
     async def sync_tier(self, event: TierChanged) -> None:
         """Tier roles in every guild of the program, for a change no interaction carried."""
@@ -99,8 +120,27 @@ class DiscordOutlet:
             raise InviteRefused(f"the invite_channel {configured} is not a server channel")
         return channel
 
-    async def notify(self, user_id: str, text: str) -> bool:
-        return await self.dm(int(user_id), text)
+    async def notify(self, user_id: str, text: str, buttons: tuple[Button, ...] = (),
+                     program_id: str | None = None) -> bool:
+        """Buttons that no guild of ``program_id`` could serve are not sent at all: the notice is
+        reported undelivered here, so the core tries the member's other accounts."""
+        guild_id = self._button_guild(int(user_id), program_id) if buttons else None
+        if buttons and guild_id is None:
+            log.warning("direct message with buttons not sent: its program has no Discord server",
+                        user=user_id, program=program_id)
+            return False
+        return await self.dm(int(user_id), text, buttons, guild_id)
+
+    def _button_guild(self, user_id: int, program_id: str | None) -> int | None:
+        """A guild of the program whose member the user is (the first of its guilds when the bot sees
+        the user in none), so the press runs in that program."""
+        program = next((p for p in self.settings.programs if p.id == program_id), None)
+        guilds = [int(c.id) for c in program.communities if c.platform == "discord"] if program else []
+        for guild_id in guilds:
+            guild = self.bot.get_guild(guild_id)
+            if guild is not None and guild.get_member(user_id) is not None:
+                return guild_id
+        return guilds[0] if guilds else None
 
     async def dm(self, user_id: int, text: str, buttons: tuple[Button, ...] = (),
                  guild_id: int | None = None) -> bool:

@@ -142,16 +142,18 @@ class TelegramAdapter:
         """Private replies go by DM when the member has started the bot, with a note in
         the group (unless ``note`` is False: a captured chat message is not answered in
         the group); otherwise the group gets a hint to start the bot. Answers to member
-        commands (the same for everyone who asks) are coalesced."""
+        commands (the same for everyone who asks) are coalesced. Attachments follow the
+        text wherever it goes."""
         chat, user, message = update.effective_chat, update.effective_user, update.effective_message
         assert chat is not None and user is not None and message is not None
         if not reply.private:
             self.outbox.post(Outgoing(chat.id, reply.text, message.message_id, coalesce=coalesce,
-                                      buttons=keyboards.encode(reply.buttons)))
+                                      buttons=keyboards.encode(reply.buttons), attachments=reply.attachments))
             return
         hint = translate("dm.start_bot", locale, bot=context.bot.username)
         self.outbox.post(Outgoing(
             user.id, reply.text, buttons=keyboards.encode(reply.buttons, chat.id),
+            attachments=reply.attachments,
             instead=Outgoing(chat.id, hint, message.message_id, coalesce=True),
             then=Outgoing(chat.id, translate("dm.sent", locale), message.message_id, coalesce=True) if note else None))
 

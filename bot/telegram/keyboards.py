@@ -35,11 +35,19 @@ def encode(buttons: tuple[Button, ...], community: int | None = None) -> Keys:
     return tuple(keys)
 
 
+# Labels this short (an NPS score "0".."10", an emoji) share a row, up to SHORT_PER_ROW a row.
+SHORT_LABEL = 3
+SHORT_PER_ROW = 6
+
+
 def markup(keys: Keys) -> InlineKeyboardMarkup | None:
-    """One button per row: labels such as "Vote for #12 (alice)" stay readable on a phone."""
+    """One button per row, so labels such as "Vote for #12 (alice)" stay readable on a phone; a
+    keyboard of only very short labels (a 0-10 scale) is packed into rows instead of a tall list."""
     if not keys:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)] for label, data in keys])
+    buttons = [InlineKeyboardButton(label, callback_data=data) for label, data in keys]
+    per_row = SHORT_PER_ROW if all(len(label) <= SHORT_LABEL for label, _ in keys) else 1
+    return InlineKeyboardMarkup([buttons[i : i + per_row] for i in range(0, len(buttons), per_row)])
 
 
 def decode(data: str | None, chat: Chat | None) -> tuple[int, str] | None:

@@ -14,6 +14,11 @@ the same text with other buttons is another reply.
 ``send`` is for a sender that must know the outcome (a private notice the
 core reports as delivered or not): it queues like ``post`` and waits until
 Telegram took or refused the message.
+
+A message's ``attachments`` (charts, a report) go right after its text, in
+the same chat, topic and reply thread, through the same queue
+(``bot.telegram.uploads``); with attachments, ``send`` reports True only once
+the text and every file were taken.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter
 
-from bot.telegram import keyboards
+from bot.telegram import keyboards, uploads
+from handlers.replies import Attachment
 
 log = structlog.get_logger(__name__)
 
@@ -44,7 +50,7 @@ class Outgoing:
     """One message to send. ``instead`` goes out if the chat refuses us (a member who
     never started the bot); ``then`` goes out once this one was delivered. ``buttons``
     are ``(label, callback_data)`` pairs (``keyboards.encode``); ``thread_id`` is a
-    forum topic. ``report`` learns whether Telegram took the message."""
+    forum topic. ``report`` learns whether Telegram took the message (and its ``attachments``)."""
 
     chat_id: int
     text: str
@@ -54,12 +60,13 @@ class Outgoing:
     then: Outgoing | None = None
     buttons: keyboards.Keys = ()
     thread_id: int | None = None
+    attachments: tuple[Attachment, ...] = field(default=(), repr=False)
     report: asyncio.Future[bool] | None = field(default=None, compare=False, repr=False)
 
     @property
-    def identity(self) -> tuple[int, int | None, str, keyboards.Keys]:
+    def identity(self) -> tuple[int, int | None, str, keyboards.Keys, tuple[Attachment, ...]]:
         """What two replies must share to be the same reply."""
-        return self.chat_id, self.thread_id, self.text, self.buttons
+        return self.chat_id, self.thread_id, self.text, self.buttons, self.attachments
 
 
 class Outbox:
@@ -71,7 +78,7 @@ class Outbox:
         self.coalesced = 0
         self._queues: dict[int, deque[Outgoing]] = {}
         self._senders: dict[int, asyncio.Task[None]] = {}
-        self._recent: dict[tuple[int, int | None, str, keyboards.Keys], float] = {}
+        self._recent: dict[tuple[int, int | None, str, keyboards.Keys, tuple[Attachment, ...]], float] = {}
 
     def post(self, out: Outgoing) -> bool:
         """Queue ``out``; False when an identical public reply makes it unnecessary."""
@@ -144,7 +151,9 @@ class Outbox:
             log.warning("telegram send failed", chat=out.chat_id, error=repr(exc))
             return
         self.sent += 1
-        _report(out, True)
+        files_sent = await uploads.send(self.bot, out.chat_id, out.attachments, thread_id=out.thread_id,
+                                        reply_to=out.reply_to)
+        _report(out, files_sent)
         if out.coalesce:
             self._recent[out.identity] = self.clock()
         if out.then is not None:

@@ -3,8 +3,8 @@
 Routing is by callback_data alone (``keyboards``), so a button keeps working
 after a restart. A press comes through the inbox like any update and its
 action marks it done in its own unit of work. Telegram shows at most 200
-characters in the answer to a press; a longer reply, or one with buttons of
-its own, is also sent as a message (privately when the reply is private).
+characters in the answer to a press; a longer reply, or one with buttons or
+attachments of its own, is also sent as a message (privately when the reply is private).
 Telegram forgets a press after about 15 seconds, so answering a press replayed
 from the inbox after a restart fails; the action has run by then, so that
 failure is only logged.
@@ -63,7 +63,7 @@ class Presses:
                       inbox_id=self.adapter.intake.inbox_id(update))
         reply = await self.adapter.core.action(ctx, action)
         await _answer(query, reply)
-        if len(reply.text) > ANSWER_CHARS or reply.buttons:
+        if len(reply.text) > ANSWER_CHARS or reply.buttons or reply.attachments:
             self._send(query, reply, community, ctx.locale, context.bot.username)
 
     def _send(self, query: CallbackQuery, reply: Reply, community: int, locale: str, bot_name: str) -> None:
@@ -74,11 +74,13 @@ class Presses:
         if reply.private or in_private:
             hint = Outgoing(community, translate("dm.start_bot", locale, bot=bot_name), coalesce=True)
             self.adapter.outbox.post(Outgoing(user.id, reply.text, buttons=keyboards.encode(reply.buttons, community),
-                                              instead=None if in_private else hint))
+                                              instead=None if in_private else hint,
+                                              attachments=reply.attachments))
             return
         assert message is not None
         self.adapter.outbox.post(Outgoing(message.chat.id, reply.text, message.message_id,
-                                          buttons=keyboards.encode(reply.buttons)))
+                                          buttons=keyboards.encode(reply.buttons),
+                                          attachments=reply.attachments))
 
 
 async def _answer(query: CallbackQuery, reply: Reply) -> None:

@@ -7,7 +7,10 @@ refuses the RESUME (INVALID_SESSION) so the client must IDENTIFY afresh.
 Channels keep their messages, served by the history endpoint the way
 Discord does, and ids are real snowflakes (creation time in the high bits).
 Attachments are served from a CDN route on the same server (as Discord's
-signed ``cdn.discordapp.com`` URLs), and every download is recorded; DMs,
+signed ``cdn.discordapp.com`` URLs), and every download is recorded; files
+the bot uploads (multipart/form-data with ``payload_json``, as discord.py
+sends them to channels, DMs and interactions) become such attachments of the
+message, their bytes recorded in ``uploads``; DMs,
 buttons (components) and their presses work as on Discord. Invites keep
 use counts that members raise by joining through them (several at the same
 moment if a test wants), beside an optional vanity URL; reading them needs
@@ -21,6 +24,7 @@ import asyncio
 import bisect
 import itertools
 import json
+import mimetypes
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -94,6 +98,15 @@ MISSING_PERMISSIONS = {"message": "Missing Permissions", "code": 50013}
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file the bot uploaded: where to (see ``FakeDiscord.uploads``), its name and bytes."""
+
+    where: str
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Arrival:
     """One account joining the guild: through invite ``via``, the vanity URL (``VANITY``) or none;
     ``at`` is its joined_at (default now)."""
@@ -126,6 +139,9 @@ class FakeDiscord(LocalServer):
         # attachment id -> (attachment payload, bytes served by the CDN route)
         self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self.cdn_hits: list[str] = []
+        # Files the bot uploaded, in order: where ("channel:<id>", "dm:<user id>", "response:<interaction
+        # id>", "followup:<interaction id>"), the filename and the bytes received.
+        self.uploads: list[Upload] = []
         self.expired: set[str] = set()  # attachment ids whose signed URL the CDN no longer serves
         self.dm_channels: dict[str, str] = {}  # DM channel id -> user id
         self.dms: dict[str, list[dict[str, Any]]] = {}  # user id -> messages the bot sent them
@@ -247,12 +263,31 @@ class FakeDiscord(LocalServer):
         """File a message in its channel's history, kept in id order."""
         bisect.insort(self.history.setdefault(message["channel_id"], []), message, key=lambda m: int(m["id"]))
 
+    async def _body(self, request: web.Request) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
+        """A send's JSON body and its files: a multipart send carries the body as ``payload_json`` and
+        each file as a part of its own."""
+        if request.content_type != "multipart/form-data":
+            return await request.json(), []
+        form = await request.post()
+        body = json.loads(str(form["payload_json"]))
+        return body, [(v.filename, v.file.read()) for v in form.values() if isinstance(v, web.FileField)]
+
+    def _uploaded(self, where: str, body: dict[str, Any], files: list[tuple[str, bytes]]) -> dict[str, Any]:
+        """``body`` (a message's fields) with the uploaded files as its attachments, served by the CDN."""
+        if not files:
+            return body
+        kinds = [mimetypes.guess_type(name)[0] or "application/octet-stream" for name, _ in files]
+        attachments = [self.attachment(name, data, kind) for (name, data), kind in zip(files, kinds, strict=True)]
+        self.uploads += [Upload(where, name, data) for name, data in files]
+        return dict(body, attachments=attachments)
+
     async def post_message(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        raw, files = await self._body(request)
         cid = request.match_info["cid"]
         recipient = self.dm_channels.get(cid)
         if recipient in self.closed_dms:
             return json_response({"message": "Cannot send messages to this user", "code": 50007}, 403)
+        body = self._uploaded(f"dm:{recipient}" if recipient else f"channel:{cid}", raw, files)
         self.posted.append(("dm" if recipient else "channel", body))
         message = self._message(cid, body)
         if recipient:
@@ -311,7 +346,10 @@ class FakeDiscord(LocalServer):
         return json_response(list(reversed(page)))
 
     async def interaction_callback(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        body, files = await self._body(request)
+        if files:
+            where = f"response:{request.match_info['iid']}"
+            body = dict(body, data=self._uploaded(where, body["data"], files))
         self.interaction_replies[request.match_info["iid"]] = body
         flags = body.get("data", {}).get("flags", 0)
         return json_response({"interaction": {"id": request.match_info["iid"], "type": 2,
@@ -320,9 +358,11 @@ class FakeDiscord(LocalServer):
 
     async def followup(self, request: web.Request) -> web.Response:
         """A followup of the interaction whose token is ``tok<interaction id>`` (see ``command``)."""
-        body = await request.json()
+        raw, files = await self._body(request)
+        iid = request.match_info["token"].removeprefix("tok")
+        body = self._uploaded(f"followup:{iid}", raw, files)
         self.posted.append(("followup", body))
-        self.followups.setdefault(request.match_info["token"].removeprefix("tok"), []).append(body)
+        self.followups.setdefault(iid, []).append(body)
         return json_response(self._message(self.channel_id, body))
 
     async def role_add(self, request: web.Request) -> web.Response:

@@ -11,7 +11,10 @@ refused with 429 and the seconds to wait.
 Files: ``add_file`` keeps bytes under a file id; ``getFile`` answers with a
 path and ``/file/bot<token>/<path>`` serves the bytes (each download is
 recorded in ``downloads``). A file may claim a size other than its bytes, so a
-test can offer a huge file without sending one. Buttons: ``reply_markup`` is
+test can offer a huge file without sending one. Files the bot uploads
+(``sendPhoto``, ``sendDocument``, ``sendMediaGroup`` of photos, multipart as
+python-telegram-bot sends them) are kept in ``uploads`` with their bytes, and
+their messages in ``sent`` with the rest. Buttons: ``reply_markup`` is
 kept on sent messages, ``press`` sends a callback query for one of their
 buttons and ``answers`` records answerCallbackQuery. Invite links:
 ``createChatInviteLink`` makes a link created by the bot with a fresh
@@ -29,6 +32,7 @@ import math
 import secrets
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -40,7 +44,8 @@ BOT = {"id": 42, "is_bot": True, "first_name": "engagebot", "username": "engage_
 DEFAULT_TYPES = {"message", "edited_message", "channel_post", "edited_channel_post", "callback_query", "poll",
                  "poll_answer", "my_chat_member", "inline_query", "chosen_inline_result"}
 PRIMARY_LINK = "https://t.me/+PrimaryAcmeLink0"
-JSON_FIELDS = {"allowed_updates", "commands", "scope", "reply_parameters", "reply_markup", "link_preview_options"}
+JSON_FIELDS = {"allowed_updates", "commands", "scope", "reply_parameters", "reply_markup",
+               "link_preview_options", "media"}
 
 
 def ok(result: Any) -> web.Response:
@@ -49,6 +54,18 @@ def ok(result: Any) -> web.Response:
 
 def error(code: int, description: str) -> web.Response:
     return web.json_response({"ok": False, "error_code": code, "description": description}, status=code)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot uploaded: the method, the chat, forum topic and replied-to message, name and bytes."""
+
+    method: str
+    chat_id: int
+    thread_id: int | None
+    reply_to: int | None
+    filename: str
+    data: bytes
 
 
 class FakeTelegram(LocalServer):
@@ -76,6 +93,7 @@ class FakeTelegram(LocalServer):
         self.files: dict[str, bytes] = {}
         self.file_sizes: dict[str, int] = {}
         self.downloads: list[str] = []
+        self.uploads: list[Upload] = []
         self.answers: list[dict[str, Any]] = []
         self.next_file = 1
         self.next_query = 1
@@ -137,8 +155,8 @@ class FakeTelegram(LocalServer):
     async def api_getChatAdministrators(self, params: dict[str, Any]) -> web.Response:
         return ok([{"status": "creator", "user": self.users[uid], "is_anonymous": False} for uid in sorted(self.admins)])
 
-    async def api_sendMessage(self, params: dict[str, Any]) -> web.Response:
-        chat_id = int(params["chat_id"])
+    def _refusal(self, chat_id: int) -> web.Response | None:
+        """Telegram's answer when a send to the chat is throttled or not allowed; None when it may go."""
         if self.throttle_next:
             self.throttle_next -= 1
             return self.too_many(1)
@@ -149,13 +167,67 @@ class FakeTelegram(LocalServer):
             return error(403, "Forbidden: bot was kicked from the supergroup chat")
         if chat_id > 0 and chat_id not in self.started:
             return error(403, "Forbidden: bot can't initiate conversation with a user")
-        message = {"message_id": self.next_message_id, "date": int(time.time()), "text": params["text"],
-                   "from": BOT, "chat": self.chat(chat_id)}
+        return None
+
+    def _sent_message(self, params: dict[str, Any], chat_id: int, **content: Any) -> dict[str, Any]:
+        message = {"message_id": self.next_message_id, "date": int(time.time()), "from": BOT,
+                   "chat": self.chat(chat_id), **content}
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         self.next_message_id += 1
         self.sent.append(dict(params, chat_id=chat_id, message=message))
-        return ok(message)
+        return message
+
+    async def api_sendMessage(self, params: dict[str, Any]) -> web.Response:
+        chat_id = int(params["chat_id"])
+        refused = self._refusal(chat_id)
+        if refused is not None:
+            return refused
+        return ok(self._sent_message(params, chat_id, text=params["text"]))
+
+    def _upload(self, method: str, params: dict[str, Any], part: Any) -> dict[str, Any]:
+        """Keep an uploaded file part; its file fields as Telegram describes the stored file."""
+        if not isinstance(part, web.FileField):
+            raise AssertionError(f"{method}: expected an uploaded file, got {part!r}")
+        data = part.file.read()
+        thread, reply = params.get("message_thread_id"), params.get("reply_to_message_id")
+        self.uploads.append(Upload(method, int(params["chat_id"]), int(thread) if thread else None,
+                                   int(reply) if reply else None, part.filename, data))
+        return self.add_file(data)
+
+    def _photo_sizes(self, method: str, params: dict[str, Any], part: Any) -> list[dict[str, Any]]:
+        return [dict(self._upload(method, params, part), width=800, height=600)]
+
+    async def api_sendPhoto(self, params: dict[str, Any]) -> web.Response:
+        chat_id = int(params["chat_id"])
+        refused = self._refusal(chat_id)
+        if refused is not None:
+            return refused
+        photo = self._photo_sizes("sendPhoto", params, params["photo"])
+        return ok(self._sent_message(params, chat_id, photo=photo))
+
+    async def api_sendDocument(self, params: dict[str, Any]) -> web.Response:
+        chat_id = int(params["chat_id"])
+        refused = self._refusal(chat_id)
+        if refused is not None:
+            return refused
+        part = params["document"]
+        document = dict(self._upload("sendDocument", params, part), file_name=part.filename,
+                        mime_type=part.content_type)
+        return ok(self._sent_message(params, chat_id, document=document))
+
+    async def api_sendMediaGroup(self, params: dict[str, Any]) -> web.Response:
+        """An album: each item's ``media`` is ``attach://<part name>``, a file part of the request."""
+        chat_id = int(params["chat_id"])
+        refused = self._refusal(chat_id)
+        if refused is not None:
+            return refused
+        items = params["media"]
+        if not 2 <= len(items) <= 10 or any(i["type"] != "photo" for i in items):
+            return error(400, "Bad Request: wrong number of photos in the album")
+        group = f"album{self.next_message_id}"
+        return ok([self._sent_message(params, chat_id, media_group_id=group, photo=self._photo_sizes(
+            "sendMediaGroup", params, params[item["media"].removeprefix("attach://")])) for item in items])
 
     async def api_createChatInviteLink(self, params: dict[str, Any]) -> web.Response:
         chat_id = int(params["chat_id"])
@@ -360,7 +432,8 @@ class FakeTelegram(LocalServer):
             "new_chat_member": {"status": "administrator", "user": self.users[uid], **rights}})
 
     def replies_to(self, chat_id: int) -> list[str]:
-        return [m["text"] for m in self.sent if m["chat_id"] == chat_id]
+        """The texts the bot sent to a chat (photos and documents left out)."""
+        return [m["text"] for m in self.sent if m["chat_id"] == chat_id and "text" in m]
 
     def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
         """Everything the bot sent to a chat: the request's parameters, with ``message`` as returned."""
