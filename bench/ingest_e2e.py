@@ -2,13 +2,15 @@
 
     python bench/ingest_e2e.py [--messages 6000] [--rate 2000] [--runs 3] [--members 1000]
                                [--platforms discord telegram] [--backends sqlite postgresql]
+                               [--scoring thread|process]
 
 The platform fakes (tests/fakes: Discord's gateway, Telegram's Bot API) run in
 a separate process, as the real platforms are elsewhere, and push messages at
 ``--rate`` messages/s (0: all at once). The bot process is what ``engagebot
 run`` is: discord.py or python-telegram-bot (inbox, lanes) -> Core ->
 MessageBatcher -> rules, ledger; the sentiment worker scores with the shipped
-ONNX model at the same time. Every message earns (no cooldown, no cap) and the
+ONNX model at the same time, in a thread (``--scoring process``: in a child
+process, ``sentiment.process``). Every message earns (no cooldown, no cap) and the
 ledger is keyed, so each message takes the heaviest path. Each run starts on a
 fresh database (a temp SQLite file; on PostgreSQL the database
 ``engagebot_bench`` on the server of ENGAGEBOT_BENCH_POSTGRES_URL or
@@ -57,6 +59,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from bot.sentiment_worker import SentimentWorker  # noqa: E402
 from handlers.config_model import (  # noqa: E402
     Community,
     Program,
@@ -69,7 +72,8 @@ from handlers.context import Context  # noqa: E402
 from handlers.core import Core  # noqa: E402
 from handlers.engagement import IncomingMessage, MessageOutcome  # noqa: E402
 from sentiment import loader  # noqa: E402
-from sentiment.worker import SentimentWorker  # noqa: E402
+from sentiment.process import ScoringProcess  # noqa: E402
+from sentiment.scoring import Scorer  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.models import Base, Message  # noqa: E402
 
@@ -331,7 +335,12 @@ async def one_run(platform: str, backend: str, pg_url: str | None, args: argpars
     core = TimedCore(adapter.settings(), db)
     await core.start()
     s = core.settings.sentiment
-    scorer = loader.load(s.backend, s.model, s.batch_size)
+    scorer: Scorer | ScoringProcess
+    if args.scoring == "process":
+        scorer = ScoringProcess(s.backend, s.model, s.batch_size)
+        await scorer.start()
+    else:
+        scorer = loader.load(s.backend, s.model, s.batch_size)
     worker = SentimentWorker(db, scorer, s.batch_size, s.max_wait_seconds)
     scoring = asyncio.create_task(worker.run())
     lag = LoopLag()
@@ -367,6 +376,8 @@ async def one_run(platform: str, backend: str, pg_url: str | None, args: argpars
         await asyncio.gather(scoring, return_exceptions=True)
         ours.send(("stop",))
         await asyncio.to_thread(child.join, 10)
+        if isinstance(scorer, ScoringProcess):
+            scorer.close()
         await drop()
 
 
@@ -395,6 +406,9 @@ async def main() -> None:
     parser.add_argument("--platforms", nargs="+", default=["discord", "telegram"], choices=["discord", "telegram"])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"],
                         choices=["sqlite", "postgresql"])
+    parser.add_argument("--scoring", default="thread", choices=["thread", "process"],
+                        help="score in a thread of the bot's process (as engagebot run does) or in a child "
+                             "process (sentiment.process)")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the bot's measured phase (one run)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -404,7 +418,8 @@ async def main() -> None:
     if len(backends) < len(args.backends):
         print("PostgreSQL skipped: set ENGAGEBOT_BENCH_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1/test")
     print(f"{args.messages} messages from {args.members} members at "
-          f"{'full speed' if not args.rate else f'{args.rate:.0f} msg/s'}, sentiment scoring running; "
+          f"{'full speed' if not args.rate else f'{args.rate:.0f} msg/s'}, sentiment scoring running "
+          f"(in a {args.scoring}); "
           f"median of {args.runs} runs", flush=True)
     for backend in backends:
         for platform in args.platforms:

@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Table, delete, func, select, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxUpdate
-from storage.upsert import insert_for
+from storage.upsert import any_of, dialect, insert_rows, keys_params, rows_params, template_insert
 
 T = TypeVar("T")
+_COLUMNS = ("bot_id", "update_id", "payload", "received_at", "attempts")
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,26 @@ async def store(session: AsyncSession, bot_id: int, updates: Sequence[tuple[int,
     now = _now()
     rows = [{"bot_id": bot_id, "update_id": uid, "payload": payload, "received_at": now, "attempts": 0}
             for uid, payload in updates]
-    insert = insert_for(session, cast(Table, InboxUpdate.__table__))
-    await session.execute(insert.values(rows).on_conflict_do_nothing(index_elements=["bot_id", "update_id"]))
-    found = await session.execute(
-        select(InboxUpdate.id, InboxUpdate.update_id, InboxUpdate.done_at)
-        .where(InboxUpdate.bot_id == bot_id, InboxUpdate.update_id.in_([uid for uid, _ in updates])))
+    name = dialect(session)
+    await session.execute(_insert(name), rows_params(name, rows))
+    keys = keys_params(name, "updates", [uid for uid, _ in updates])
+    found = await session.execute(_found(name), {"bot": bot_id, **keys})
     return {uid: Stored(row_id, done is not None) for row_id, uid, done in found}
+
+
+@cache
+def _insert(name: str) -> Any:
+    """One statement text for any batch size (see storage.upsert), so polling's
+    batches of 1 to 100 updates are compiled and prepared once."""
+    table = cast(Table, InboxUpdate.__table__)
+    return insert_rows(name, template_insert(name, table), _COLUMNS) \
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+
+
+@cache
+def _found(name: str) -> Any:
+    return select(InboxUpdate.id, InboxUpdate.update_id, InboxUpdate.done_at) \
+        .where(InboxUpdate.bot_id == bindparam("bot"), any_of(name, InboxUpdate.update_id, "updates"))
 
 
 async def mark_done(session: AsyncSession, ids: Iterable[int]) -> None:

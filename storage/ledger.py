@@ -250,10 +250,7 @@ async def _write(session: AsyncSession, program_id: str, batch: _Batch, touched:
     await session.execute(_upsert_balances(name), rows_params(name, balances))
     counts = [{"program_id": program_id, "score": s, "members": n} for s, n in sorted(batch.histogram.items()) if n]
     if counts:
-        stmt = insert_rows(name, insert_for(session, ScoreCount.__table__), tuple(counts[0]))
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=["program_id", "score"],
-            set_={"members": ScoreCount.__table__.c.members + stmt.excluded.members}), rows_params(name, counts))
+        await session.execute(_add_counts(name), rows_params(name, counts))
     await session.execute(_MOVE_HEAD, {"program": program_id, "head": batch.head_hash, "count": batch.count})
     return ids
 
@@ -264,6 +261,13 @@ def _upsert_balances(name: str) -> Any:
     stmt = insert_rows(name, template_insert(name, Balance.__table__), columns)
     return stmt.on_conflict_do_update(index_elements=["program_id", "member_id"],
                                       set_={"balance": stmt.excluded.balance, "lifetime": stmt.excluded.lifetime})
+
+
+@cache
+def _add_counts(name: str) -> Any:
+    stmt = insert_rows(name, template_insert(name, ScoreCount.__table__), ("program_id", "score", "members"))
+    return stmt.on_conflict_do_update(index_elements=["program_id", "score"],
+                                      set_={"members": ScoreCount.__table__.c.members + stmt.excluded.members})
 
 
 @cache

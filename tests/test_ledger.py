@@ -98,7 +98,7 @@ async def test_balance_write_failure_leaves_no_entry(db: Database, monkeypatch: 
     def broken(*_: object) -> None:
         raise OSError("disk full while updating the rank histogram")
 
-    monkeypatch.setattr(ledger, "insert_for", broken)
+    monkeypatch.setattr(ledger, "_add_counts", broken)
     with pytest.raises(OSError):
         await _post(db, _award(m, 50, "y"))
     assert await _count(db) == 1

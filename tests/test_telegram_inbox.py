@@ -299,6 +299,19 @@ async def test_pending_inbox_is_handled_before_polling_and_redelivery_counts_onc
         await bot.runtime.stop()
 
 
+async def test_polled_updates_are_stored_as_telegram_sent_them(db: Database, fake: FakeTelegram) -> None:
+    bot = await running(db, fake)
+    try:
+        sent = fake.message(MEMBERS[0], "stored as it came, émojis 🎉 and all")
+        await bot.settle(LedgerEntry, 1)
+        assert await bot.earned(sent["message_id"])
+        async with db.unit_of_work() as s:
+            payloads = (await s.scalars(select(InboxUpdate.payload))).all()
+    finally:
+        await bot.runtime.stop()
+    assert [json.loads(p)["message"] for p in payloads] == [sent]
+
+
 async def test_failed_update_stays_pending_and_is_retried(db: Database, fake: FakeTelegram,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     bot = await running(db, fake)

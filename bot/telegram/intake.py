@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -64,9 +64,12 @@ class Intake:
         """Attach the initialised bot (its id keys the inbox) and the Application's queue."""
         self._bot, self.bot_id, self._forward = bot, bot.id, forward
 
-    async def store(self, updates: Sequence[Update]) -> None:
-        """Write ``updates`` to the inbox in one transaction and decide which to hand on."""
-        payloads = [(u.update_id, u.to_json()) for u in updates]
+    async def store(self, updates: Sequence[Update], raw: Mapping[int, str] | None = None) -> None:
+        """Write ``updates`` to the inbox in one transaction and decide which to hand on.
+        ``raw``: the JSON Telegram sent, by update id, stored as it came (serialising PTB's
+        objects again costs more than the rest of an update's intake)."""
+        raw = raw or {}
+        payloads = [(u.update_id, raw.get(u.update_id) or u.to_json()) for u in updates]
         stored = await self.db.run(lambda session: inbox.store(session, self.bot_id, payloads))
         for update in updates:
             row = stored[update.update_id]
@@ -201,17 +204,28 @@ class Intake:
 class InboxBot(ExtBot[Any]):
     """An ExtBot whose getUpdates stores each batch in the inbox before returning it."""
 
-    __slots__ = ("_intake",)
+    __slots__ = ("_intake", "_raw")
 
     def __init__(self, intake: Intake, **kwargs: Any) -> None:
         self._intake = intake
+        self._raw: dict[int, str] = {}
         super().__init__(**kwargs)
+
+    async def _post(self, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+        """Keep getUpdates' answer as JSON text, taken before PTB parses it into objects."""
+        result = await super()._post(endpoint, *args, **kwargs)
+        if endpoint == "getUpdates" and isinstance(result, list):
+            self._raw.clear()
+            self._raw.update((u["update_id"], json.dumps(u)) for u in result)
+        return result
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         updates = await super().get_updates(*args, **kwargs)
+        raw = dict(self._raw)
+        self._raw.clear()
         if updates:
             try:
-                await self._intake.store(updates)
+                await self._intake.store(updates, raw)
             except (SQLAlchemyError, OSError) as exc:
                 raise InboxUnavailable(f"could not store {len(updates)} updates: {exc!r}") from exc
         return updates
