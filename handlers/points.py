@@ -18,8 +18,9 @@ async def points(session: AsyncSession, ctx: Context) -> Reply:
     standing = await ranking.standing(session, ctx.program.id, member_id)
     if standing is None:
         return Reply(translate("points.none", ctx.locale), private=True)
+    tier = await tiers.held_tier(session, ctx.program, member_id, standing.lifetime)
     return Reply(translate("points", ctx.locale, balance=standing.balance, lifetime=standing.lifetime,
-                           tier=tiers.tier_for(ctx.program, standing.lifetime), rank=standing.rank), private=True)
+                           tier=tier, rank=standing.rank), private=True)
 
 
 async def leaderboard(session: AsyncSession, ctx: Context, raw_page: object = None) -> Reply:
@@ -48,6 +49,7 @@ async def profile(session: AsyncSession, ctx: Context, ref: object = None) -> Re
     lifetime = standing.lifetime if standing else 0
     rank = standing.rank if standing else await ranking.rank_of(session, ctx.program.id, 0)
     frozen = translate("profile.frozen", ctx.locale) if state.frozen else ""
+    tier = await tiers.held_tier(session, ctx.program, member_id, lifetime)
     return Reply(translate("profile", ctx.locale, name=name, balance=standing.balance if standing else 0,
-                           lifetime=lifetime, tier=tiers.tier_for(ctx.program, lifetime), rank=rank,
+                           lifetime=lifetime, tier=tier, rank=rank,
                            streak=state.streak, frozen=frozen, platforms=", ".join(linked)))

@@ -99,12 +99,12 @@ def terms(locale: str, row: Reward) -> str:
     return ", ".join(parts)
 
 
-def _problems(ctx: Context, row: Reward, balance: int, lifetime: int, held: int) -> list[str]:
+def _problems(ctx: Context, row: Reward, balance: int, tier: str, held: int) -> list[str]:
     locale, program = ctx.locale, ctx.program
     found = []
     if row.stock == 0:
         found.append(translate("reward.why.stock", locale))
-    if tier_rank(program, tiers.tier_for(program, lifetime)) < tier_rank(program, row.min_tier):
+    if tier_rank(program, tier) < tier_rank(program, row.min_tier):
         found.append(translate("reward.why.tier", locale, tier=row.min_tier))
     if row.per_member_limit is not None and held >= row.per_member_limit:
         found.append(translate("reward.why.limit", locale, limit=row.per_member_limit))
@@ -122,9 +122,10 @@ async def listing(session: AsyncSession, ctx: Context) -> Reply:
     standing = await ranking.standing(session, ctx.program.id, member_id)
     balance, lifetime = (standing.balance, standing.lifetime) if standing else (0, 0)
     held = await rewards.held(session, ctx.program.id, member_id)
+    tier = await tiers.held_tier(session, ctx.program, member_id, lifetime)
     ready, blocked = [], []
     for row in rows:
-        problems = _problems(ctx, row, balance, lifetime, held.get(row.id, 0))
+        problems = _problems(ctx, row, balance, tier, held.get(row.id, 0))
         line = translate("reward.line", ctx.locale, id=row.id, name=row.name, terms=terms(ctx.locale, row))
         if row.description:
             line += f" \u2014 {row.description}"
@@ -132,8 +133,7 @@ async def listing(session: AsyncSession, ctx: Context) -> Reply:
             blocked.append(translate("reward.line_blocked", ctx.locale, line=line, why="; ".join(problems)))
         else:
             ready.append(line)
-    lines = [translate("reward.list_head", ctx.locale, balance=balance,
-                       tier=tiers.tier_for(ctx.program, lifetime))]
+    lines = [translate("reward.list_head", ctx.locale, balance=balance, tier=tier)]
     if ready:
         lines += [translate("reward.can_redeem", ctx.locale), *ready]
     if blocked:

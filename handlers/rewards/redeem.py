@@ -35,6 +35,21 @@ def _short(row: Reward, balance: int) -> UserError:
                      missing=row.cost - balance)
 
 
+async def _check_tier(session: AsyncSession, ctx: Context, member_id: int, row: Reward,
+                      lifetime: int) -> None:
+    """The tier the member holds (``tiers.held_tier``) must reach the reward's; a member whose lifetime
+    points would reach it but whom the rolling rule holds lower is told so, not just "you are Silver"."""
+    tier = await tiers.held_tier(session, ctx.program, member_id, lifetime)
+    needed = catalog.tier_rank(ctx.program, row.min_tier)
+    if catalog.tier_rank(ctx.program, tier) >= needed:
+        return
+    by_lifetime = tiers.tier_for(ctx.program, lifetime)
+    if catalog.tier_rank(ctx.program, by_lifetime) >= needed:
+        raise UserError("error.reward.below_held_tier", name=row.name, tier=row.min_tier, yours=tier,
+                        lifetime=by_lifetime)
+    raise UserError("error.reward.below_tier", name=row.name, tier=row.min_tier, yours=tier)
+
+
 async def _check(session: AsyncSession, ctx: Context, member_id: int, row: Reward) -> None:
     """Refuse with the reason the member cannot have the reward now."""
     if row.retired_at is not None:
@@ -43,9 +58,7 @@ async def _check(session: AsyncSession, ctx: Context, member_id: int, row: Rewar
         raise UserError("error.reward.out_of_stock", name=row.name)
     standing = await ranking.standing(session, ctx.program.id, member_id)
     balance, lifetime = (standing.balance, standing.lifetime) if standing else (0, 0)
-    tier = tiers.tier_for(ctx.program, lifetime)
-    if catalog.tier_rank(ctx.program, tier) < catalog.tier_rank(ctx.program, row.min_tier):
-        raise UserError("error.reward.below_tier", name=row.name, tier=row.min_tier, yours=tier)
+    await _check_tier(session, ctx, member_id, row, lifetime)
     if row.per_member_limit is not None:
         held = (await rewards.held(session, ctx.program.id, member_id)).get(row.id, 0)
         if held >= row.per_member_limit:
