@@ -18,18 +18,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.demo.sample import Person, Sample
+from bot.demo.timers import own_timers
 from bot.scheduler import Scheduler
 from handlers.config_model import Program
 from handlers.context import Actor, Context
 from handlers.core import Core
 from handlers.i18n import negotiate
-from handlers.replies import Button, Reply
+from handlers.replies import Attachment, Button, Reply, TierChanged
 from storage import contests
 from storage.contests import Contest
 
 VOTE_SUBMITTERS = 8
 DRAW_SUBMITTERS = 10
 VOTERS = 30
+SOURCES = ("contests",)
 _SUBMISSION = re.compile(r"#(\d+)")
 
 
@@ -42,8 +44,16 @@ class Recorder:
     async def announce(self, community_id: str, text: str, buttons: tuple[Button, ...] = ()) -> None:
         self.announced.append(text)
 
-    async def notify(self, user_id: str, text: str) -> bool:
+    async def notify(self, user_id: str, text: str, buttons: tuple[Button, ...] = (),
+                     program_id: str | None = None) -> bool:
         return True
+
+    async def deliver(self, community_id: str, channel_id: str | None, text: str,
+                      attachments: tuple[Attachment, ...] = ()) -> None:
+        """No report channel in the demo: the digest is written to a file instead."""
+
+    async def sync_tier(self, event: TierChanged) -> None:
+        """A prize that lifts a tier: no roles to sync in the demo."""
 
 
 @dataclass
@@ -150,8 +160,11 @@ class ContestDemo:
                 await self._command(ctx, "vote", {"entry": str(entry)})
 
     async def run(self) -> Outcome:
-        scheduler = Scheduler(self.clock)
-        scheduler.serve(self.core)
+        """The contests' own timers only (``bot.demo.timers``): the other timed jobs have their sections."""
+        with own_timers(self.core, self.clock, SOURCES) as scheduler:
+            return await self._run(scheduler)
+
+    async def _run(self, scheduler: Scheduler) -> Outcome:
         recorder = Recorder()
         for platform in self.communities:
             self.core.attach_outlet(platform, recorder)

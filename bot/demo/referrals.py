@@ -18,19 +18,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.demo.sample import START, Person, Sample
+from bot.demo.timers import own_timers
 from bot.scheduler import Scheduler
 from handlers.config_model import Program
 from handlers.context import Actor, Context
 from handlers.core import Core
 from handlers.i18n import negotiate
 from handlers.membership import JoinEvidence
-from handlers.replies import Button
+from handlers.replies import Attachment, Button, TierChanged
 
 INVITERS = 3
 REFERRED = 4
 OLD_ACCOUNT = timedelta(days=900)
 YOUNG_ACCOUNT = timedelta(days=2)
 _URL = re.compile(r"https://\S+")
+SOURCES = ("referrals",)
 
 
 @dataclass
@@ -43,9 +45,17 @@ class LinkMaker:
     async def announce(self, community_id: str, text: str, buttons: tuple[Button, ...] = ()) -> None:
         """Nothing to post: every invite is granted in the demo."""
 
-    async def notify(self, user_id: str, text: str) -> bool:
+    async def notify(self, user_id: str, text: str, buttons: tuple[Button, ...] = (),
+                     program_id: str | None = None) -> bool:
         self.notified.append(text)
         return True
+
+    async def deliver(self, community_id: str, channel_id: str | None, text: str,
+                      attachments: tuple[Attachment, ...] = ()) -> None:
+        """No report channel in the demo: the digest is written to a file instead."""
+
+    async def sync_tier(self, event: TierChanged) -> None:
+        """A referral payout that lifts a tier: no roles to sync in the demo."""
 
     async def create_invite(self, community_id: str, name: str) -> str:
         self.made += 1
@@ -115,8 +125,11 @@ class ReferralDemo:
                             account_created_at=at - age)
 
     async def run(self) -> Outcome:
-        scheduler = Scheduler(self.clock)
-        scheduler.serve(self.core)
+        """The referrals' own timers only (``bot.demo.timers``): the other timed jobs have their sections."""
+        with own_timers(self.core, self.clock, SOURCES) as scheduler:
+            return await self._run(scheduler)
+
+    async def _run(self, scheduler: Scheduler) -> Outcome:
         maker = LinkMaker()
         for platform in self.communities:
             self.core.attach_outlet(platform, maker)

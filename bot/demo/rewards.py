@@ -19,7 +19,7 @@ from handlers.config_model import Program
 from handlers.context import Actor, Context
 from handlers.core import Core
 from handlers.i18n import negotiate
-from handlers.replies import Button, Reply
+from handlers.replies import Attachment, Button, Reply, TierChanged
 from storage import members, ranking
 
 MUG = "Launch mug"
@@ -47,9 +47,17 @@ class Recorder:
     async def announce(self, community_id: str, text: str, buttons: tuple[Button, ...] = ()) -> None:
         return None
 
-    async def notify(self, user_id: str, text: str) -> bool:
+    async def notify(self, user_id: str, text: str, buttons: tuple[Button, ...] = (),
+                     program_id: str | None = None) -> bool:
         self.notified.append(text)
         return True
+
+    async def deliver(self, community_id: str, channel_id: str | None, text: str,
+                      attachments: tuple[Attachment, ...] = ()) -> None:
+        """No report channel in the demo: the digest is written to a file instead."""
+
+    async def sync_tier(self, event: TierChanged) -> None:
+        """No roles to sync in the demo."""
 
 
 @dataclass
