@@ -23,8 +23,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from bot import config as config_loader
-from bot import logs
-from bot.config import ConfigError, Secrets
+from bot.cli_common import ConfigOption, fail, load_settings
+from bot.config import Secrets
 from handlers.config_model import Settings
 from storage import contests, schema
 from storage.contests import RANDOM, Contest
@@ -33,23 +33,8 @@ from storage.schema import SchemaOutOfDate
 
 app = typer.Typer(help="Contest commands.", no_args_is_help=True)
 console = Console()
-ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path to config.yaml.")]
 _SEED = re.compile(r"[0-9a-fA-F]{64}")
 
-
-def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(logs.redact(message))}", highlight=False,
-                               soft_wrap=True)
-    return typer.Exit(2)
-
-
-def _settings(config: Path) -> Settings:
-    try:
-        settings = config_loader.load(config)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
-    logs.protect([logs.url_password(settings.database_url)])
-    return settings
 
 
 @dataclass(frozen=True)
@@ -84,10 +69,10 @@ def _load(settings: Settings, contest_id: int, program: str | None) -> Record:
     try:
         found = asyncio.run(main())
     except SchemaOutOfDate as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if found is None:
         where = f" in program {program!r}" if program else ""
-        raise _fail(f"there is no contest #{contest_id}{where}")
+        raise fail(f"there is no contest #{contest_id}{where}")
     return found
 
 
@@ -133,13 +118,13 @@ def verify(contest: Annotated[int, typer.Argument(help="Contest number.", min=1)
            config: ConfigOption = Path("config.yaml")) -> None:
     """Recompute a random draw from its revealed seed: commitment, order of the entries, winners."""
     if not _SEED.fullmatch(seed.strip()):
-        raise _fail("--seed must be the 64 hex characters announced at the end of the contest")
-    settings = _settings(config)
+        raise fail("--seed must be the 64 hex characters announced at the end of the contest")
+    settings = load_settings(config)
     if program is not None and program not in {p.id for p in settings.programs}:
-        raise _fail(f"unknown program {program!r}; configured programs: {[p.id for p in settings.programs]}")
+        raise fail(f"unknown program {program!r}; configured programs: {[p.id for p in settings.programs]}")
     record = _load(settings, contest, program)
     if record.contest.voting != RANDOM:
-        raise _fail(f"contest #{contest} is not a random draw (its winners are decided by "
+        raise fail(f"contest #{contest} is not a random draw (its winners are decided by "
                     f"{record.contest.voting})")
     checks = _checks(record, bytes.fromhex(seed.strip()))
     for text, ok in checks:

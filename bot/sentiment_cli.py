@@ -14,13 +14,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot import config as config_loader
-from bot import logs, sentiment_export
-from bot.config import ConfigError, Secrets
+from bot import sentiment_export
+from bot.cli_common import ConfigOption, fail, load_settings
+from bot.config import Secrets
+from bot.sentiment_worker import SentimentWorker
 from handlers.config_model import Settings
 from sentiment import loader
 from sentiment.evaluate import describe, evaluate
 from sentiment.scoring import Scorer
-from sentiment.worker import SentimentWorker
 from storage import schema, sentiment_store
 from storage.database import Database
 
@@ -29,34 +30,21 @@ console = Console()
 WORDS = {"negative": 0, "neutral": 1, "positive": 2}
 BackendOption = Annotated[str, typer.Option(help="onnx or transformers.")]
 ModelOption = Annotated[str | None, typer.Option(help="Model dir (onnx) or HF id/path (transformers).")]
-ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path to config.yaml.")]
-
-
-def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(logs.redact(message))}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
-
 
 def _lines(path: Path, option: str) -> list[str]:
     if not path.is_file():
-        raise _fail(f"{option} {path}: no such file")
+        raise fail(f"{option} {path}: no such file")
     return path.read_text(encoding="utf-8").splitlines()
 
 
 def _scorer(backend: str, model: str | None) -> Scorer:
     if backend not in ("onnx", "transformers"):
-        raise _fail(f"--backend must be onnx or transformers, got {backend!r}")
+        raise fail(f"--backend must be onnx or transformers, got {backend!r}")
     try:
         return loader.load(backend, model)
     except (ValueError, OSError, ImportError) as exc:
-        raise _fail(f"cannot load the {backend} model: {exc}") from None
+        raise fail(f"cannot load the {backend} model: {exc}") from None
 
-
-def _settings(config: Path) -> Settings:
-    try:
-        return config_loader.load(config)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
 
 
 def _database(settings: Settings) -> Database:
@@ -70,26 +58,26 @@ def _label(raw: str, binary: bool, where: str) -> int:
     if value.isdigit() and int(value) in ((0, 1) if binary else (0, 1, 2)):
         return 2 if binary and value == "1" else int(value)
     allowed = "0/1 or negative/positive" if binary else "0/1/2 or negative/neutral/positive"
-    raise _fail(f"{where}: label {raw!r} is not {allowed}")
+    raise fail(f"{where}: label {raw!r} is not {allowed}")
 
 
 def _read(text: Path | None, labels: Path | None, csv_file: Path | None, text_col: str, label_col: str,
           binary: bool) -> tuple[list[str], list[int]]:
     if csv_file is not None:
         if not csv_file.is_file():
-            raise _fail(f"--csv {csv_file}: no such file")
+            raise fail(f"--csv {csv_file}: no such file")
         with csv_file.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
         if rows and (text_col not in rows[0] or label_col not in rows[0]):
-            raise _fail(f"{csv_file} has columns {list(rows[0])}; --text-col/--label-col name missing ones")
+            raise fail(f"{csv_file} has columns {list(rows[0])}; --text-col/--label-col name missing ones")
         return [r[text_col] or "" for r in rows], [_label(r[label_col], binary, f"{csv_file}:{i + 2}")
                                                    for i, r in enumerate(rows)]
     if text is None or labels is None:
-        raise _fail("give --text FILE and --labels FILE, or --csv FILE")
+        raise fail("give --text FILE and --labels FILE, or --csv FILE")
     texts = _lines(text, "--text")
     golds = _lines(labels, "--labels")
     if len(texts) != len(golds):
-        raise _fail(f"{text} has {len(texts)} lines but {labels} has {len(golds)}")
+        raise fail(f"{text} has {len(texts)} lines but {labels} has {len(golds)}")
     return texts, [_label(g, binary, f"{labels}:{i + 1}") for i, g in enumerate(golds)]
 
 
@@ -117,7 +105,7 @@ def eval_command(
 def rescore(since: Annotated[datetime, typer.Option(help="Rescore messages from this UTC time on.")],
             config: ConfigOption = Path("config.yaml")) -> None:
     """Score messages again with the configured model (after a model change)."""
-    settings = _settings(config)
+    settings = load_settings(config)
     database = _database(settings)
 
     async def main() -> tuple[int, int]:
@@ -135,7 +123,7 @@ def rescore(since: Annotated[datetime, typer.Option(help="Rescore messages from 
     try:
         queued, written = asyncio.run(main())
     except schema.SchemaOutOfDate as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"requeued {queued} messages, scored {written}")
 
 
@@ -149,7 +137,7 @@ def score(
     """Print the label and the class probabilities of each text."""
     texts = list(text or []) + (_lines(file, "--file") if file is not None else [])
     if not texts:
-        raise _fail("give a TEXT to score, or --file FILE with one text per line")
+        raise fail("give a TEXT to score, or --file FILE with one text per line")
     scorer = _scorer(backend, model)
     table = Table("text", "label", "P(negative)", "P(neutral)", "P(positive)", "language")
     for item, result in zip(texts, scorer.score(texts), strict=True):
@@ -171,16 +159,16 @@ def export(
     config: ConfigOption = Path("config.yaml"),
 ) -> None:
     """Write every message's sentiment scores (label, probabilities, language) for a program."""
-    settings = _settings(config)
+    settings = load_settings(config)
     if fmt not in ("csv", "json"):
-        raise _fail(f"--format must be csv or json, got {fmt!r}")
+        raise fail(f"--format must be csv or json, got {fmt!r}")
     if program not in {p.id for p in settings.programs}:
-        raise _fail(f"unknown program {program!r}; configured programs: {[p.id for p in settings.programs]}")
+        raise fail(f"unknown program {program!r}; configured programs: {[p.id for p in settings.programs]}")
     if since is not None and until is not None and since >= until:
-        raise _fail(f"--since {since} must be before --until {until}")
+        raise fail(f"--since {since} must be before --until {until}")
     target = out or Path(f"{program}-sentiment.{fmt}")
     if not target.parent.is_dir():
-        raise _fail(f"--out {target}: folder {target.parent} does not exist")
+        raise fail(f"--out {target}: folder {target.parent} does not exist")
     database = _database(settings)
 
     async def main() -> list[dict[str, object]]:
@@ -194,7 +182,7 @@ def export(
     try:
         rows = asyncio.run(main())
     except schema.SchemaOutOfDate as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     sentiment_export.write(rows, fmt, target)
     console.print(f"wrote {len(rows)} messages to {target}", highlight=False)
 

@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from bot import config as config_loader
-from bot import logs, ugc_export
-from bot.config import ConfigError, Secrets
+from bot import ugc_export
+from bot.cli_common import ConfigOption, fail, load_settings, program_named
+from bot.config import Secrets
 from bot.reports.gallery import ugc_gallery
-from handlers.config_model import Program, Settings
+from handlers.config_model import Settings
 from handlers.ugc.media_store import MediaStore
 from storage import schema
 from storage.database import Database
@@ -24,39 +24,13 @@ app = typer.Typer(help="User-generated content commands.", no_args_is_help=True)
 console = Console()
 FORMATS = ("csv", "json", "html")
 DEFAULT_STATUSES = ("approved", "featured")
-ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path to config.yaml.")]
-
-
-def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(logs.redact(message))}", highlight=False,
-                               soft_wrap=True)
-    return typer.Exit(2)
-
-
-def _settings(config: Path) -> Settings:
-    """The validated config; its database password joins the secrets that output never shows."""
-    try:
-        settings = config_loader.load(config)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
-    logs.protect([logs.url_password(settings.database_url)])
-    return settings
-
-
-def _program(settings: Settings, program_id: str) -> Program:
-    try:
-        return settings.program(program_id)
-    except KeyError:
-        raise _fail(f"unknown program {program_id!r}; configured programs: "
-                    f"{[p.id for p in settings.programs]}") from None
-
 
 def _statuses(given: list[str] | None) -> tuple[str, ...]:
     """``--status`` may be repeated or comma-separated; the default is what a brand team may publish."""
     chosen = {part.strip() for value in given or [] for part in value.split(",") if part.strip()}
     unknown = sorted(chosen - set(ugc_export.STATUSES))
     if unknown:
-        raise _fail(f"--status {', '.join(unknown)}: expected {', '.join(ugc_export.STATUSES)}")
+        raise fail(f"--status {', '.join(unknown)}: expected {', '.join(ugc_export.STATUSES)}")
     return tuple(s for s in ugc_export.STATUSES if s in chosen) or DEFAULT_STATUSES
 
 
@@ -64,9 +38,9 @@ def _target(out: Path | None, program_id: str, fmt: str) -> Path:
     """Checked before the database is read, so a typo in --out costs nothing."""
     target = out or Path(f"{program_id}-ugc.{fmt}")
     if target.is_dir():
-        raise _fail(f"--out {target} is a folder; name a file in it")
+        raise fail(f"--out {target} is a folder; name a file in it")
     if not target.parent.is_dir():
-        raise _fail(f"--out {target}: folder {target.parent} does not exist")
+        raise fail(f"--out {target}: folder {target.parent} does not exist")
     return target
 
 
@@ -84,7 +58,7 @@ def _collect(settings: Settings, program_id: str, statuses: tuple[str, ...]) -> 
     try:
         return asyncio.run(main())
     except schema.SchemaOutOfDate as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @app.command("export")
@@ -99,11 +73,11 @@ def export(
     config: ConfigOption = Path("config.yaml"),
 ) -> None:
     """Write a program's submissions with their author, media, sentiment, status and link."""
-    settings = _settings(config)
-    chosen = _program(settings, program)
+    settings = load_settings(config)
+    chosen = program_named(settings, program)
     statuses = _statuses(status)
     if fmt not in FORMATS:
-        raise _fail(f"--format must be csv, json or html, got {fmt!r}")
+        raise fail(f"--format must be csv, json or html, got {fmt!r}")
     target = _target(out, program, fmt)
     rows = _collect(settings, program, statuses)
     try:
@@ -113,5 +87,5 @@ def export(
         else:
             ugc_export.write(rows, fmt, target)
     except OSError as exc:
-        raise _fail(f"cannot write --out {target}: {exc.strerror or exc}") from None
+        raise fail(f"cannot write --out {target}: {exc.strerror or exc}") from None
     console.print(f"wrote {len(rows)} submissions to {target}", highlight=False, soft_wrap=True)
