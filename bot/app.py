@@ -27,10 +27,11 @@ import structlog
 from bot import config as config_loader
 from bot import scheduler as scheduling
 from bot.config import ConfigError, Secrets
+from bot.reports import digest as digest_report
+from bot.sentiment_worker import SentimentWorker
 from handlers.config_model import Settings
 from handlers.core import Core
 from sentiment import loader as sentiment_loader
-from sentiment.worker import SentimentWorker
 from storage import schema
 from storage.database import Database, Patience
 
@@ -57,6 +58,7 @@ async def build(config_path: Path, secrets: Secrets | None = None) -> App:
     try:
         await schema.ensure_current(db)
         core = Core(settings, db)
+        core.renderer = digest_report.render
         await core.start()
     except BaseException:
         await db.dispose()

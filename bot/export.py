@@ -1,4 +1,5 @@
-"""``engagebot export``: a program's members, balances, ledger, referral funnel and redemptions as CSV or JSON.
+"""``engagebot export``: a program's members, balances, ledger, referral funnel, redemptions and messages as
+CSV or JSON.
 
 One row per person: accounts linked by ``/link`` share a member, and a member
 merged away (``members.merged_into``) is shown as the member it became. A
@@ -6,12 +7,17 @@ member is in the program once it left a trace there (a message, a join or
 leave, a reaction, a balance or rule state), so people who never earned are
 listed too, with 0 points. CSV files carry a UTF-8 BOM so that Excel reads
 Chinese names, and keep their header when there is nothing to list.
+
+The messages are the rows of ``engagebot sentiment export``
+(``bot.sentiment_export``): each stored message with its community,
+channel, author, time, language, sentiment label and score, and its text.
 """
 
 from __future__ import annotations
 
 import json
 from bisect import bisect_right
+from datetime import datetime
 from itertools import accumulate, groupby
 from pathlib import Path
 from typing import Any
@@ -20,6 +26,7 @@ from sqlalchemy import Subquery, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot import sentiment_export
 from bot.reports.spreadsheet import write_csv
 from handlers import tiers
 from handlers.config_model import Program
@@ -104,16 +111,18 @@ async def _members(session: AsyncSession, program: Program) -> list[dict[str, An
         .outerjoin(Balance, (Balance.member_id == people.c.member_id) & (Balance.program_id == program.id))
         .order_by(lifetime.desc(), people.c.member_id, Identity.id))
     ranks = await _Ranks.load(session, program.id)
-    return [_person(program, ranks, list(identities)) for _, identities in groupby(rows, lambda r: r.member_id)]
+    grouped = [list(identities) for _, identities in groupby(rows, lambda r: r.member_id)]
+    held = await tiers.held_tiers(session, program, {g[0].member_id: g[0].lifetime for g in grouped})
+    return [_person(held, ranks, identities) for identities in grouped]
 
 
-def _person(program: Program, ranks: _Ranks, identities: list[Any]) -> dict[str, Any]:
+def _person(held: dict[int, str], ranks: _Ranks, identities: list[Any]) -> dict[str, Any]:
     """One person from their account rows; the name is their oldest account's, as on the leaderboard."""
     first = identities[0]
     return {"member_id": first.member_id, "name": first.display_name,
             "accounts": sorted(f"{i.platform}:{i.platform_user_id}" for i in identities),
             "balance": first.balance, "lifetime": first.lifetime,
-            "tier": tiers.tier_for(program, first.lifetime), "rank": ranks.of(first.lifetime)}
+            "tier": held[first.member_id], "rank": ranks.of(first.lifetime)}
 
 
 async def _ledger(session: AsyncSession, program_id: str) -> list[dict[str, Any]]:
@@ -131,10 +140,13 @@ async def _redemptions(session: AsyncSession, program_id: str) -> list[dict[str,
              "refund_entry_id": r.refund_entry_id} for r, w in await redemption_history(session, program_id)]
 
 
-async def collect(session: AsyncSession, program: Program) -> dict[str, list[dict[str, Any]]]:
+async def collect(session: AsyncSession, program: Program, since: datetime | None = None,
+                  until: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Everything exported; ``since`` and ``until`` (naive UTC) bound the messages only."""
     return {"members": await _members(session, program), "ledger": await _ledger(session, program.id),
             "referral_funnel": (await funnel(session, program.id)).rows(),
-            "redemptions": await _redemptions(session, program.id)}
+            "redemptions": await _redemptions(session, program.id),
+            "messages": await sentiment_export.collect(session, program.id, since, until)}
 
 
 def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -151,6 +163,7 @@ def write(data: dict[str, list[dict[str, Any]]], program_id: str, fmt: str, out:
         return [path]
     paths = []
     for name, fields in (("members", MEMBER_FIELDS), ("ledger", LEDGER_FIELDS),
-                         ("referral_funnel", FUNNEL_FIELDS), ("redemptions", REDEMPTION_FIELDS)):
+                         ("referral_funnel", FUNNEL_FIELDS), ("redemptions", REDEMPTION_FIELDS),
+                         ("messages", sentiment_export.FIELDS)):
         paths.append(write_csv(out / f"{program_id}-{name}.csv", fields, (_csv_row(row) for row in data[name])))
     return paths

@@ -26,9 +26,9 @@ from storage.models import Identity, Member, Message
 from storage.ugc import UgcSubmission
 
 STATUSES = ("approved", "featured", "pending", "rejected")
-FIELDS = ("id", "status", "author", "platforms", "community", "channel", "contest", "text", "media_type",
-          "media_mime", "media_filename", "media_size", "media_sha256", "sentiment_label", "p_positive",
-          "p_negative", "permalink", "created_at", "reviewer", "reviewed_at")
+FIELDS = ("id", "status", "author", "platforms", "community", "channel", "contest", "campaign", "text",
+          "media_type", "media_mime", "media_filename", "media_size", "media_sha256", "sentiment_label",
+          "p_positive", "p_negative", "permalink", "created_at", "reviewer", "reviewed_at")
 
 
 async def collect(session: AsyncSession, program_id: str, statuses: Iterable[str]) -> list[dict[str, Any]]:
@@ -67,7 +67,8 @@ def _row(item: UgcSubmission, scores: Any, accounts: list[tuple[str, str]]) -> d
     return {"id": item.id, "status": item.status, "author": names[0] if names else "",
             "platforms": sorted({platform for platform, _ in accounts}),
             "community": f"{item.platform}:{item.community_id}", "channel": item.channel_id,
-            "contest": item.contest_id, "text": item.text, "media_type": item.media_type,
+            "contest": item.contest_id, "campaign": item.campaign, "text": item.text,
+            "media_type": item.media_type,
             "media_mime": item.media_mime, "media_filename": item.media_filename,
             "media_size": item.media_size, "media_sha256": item.media_sha256,
             "sentiment_label": scores.sentiment_label, "p_positive": scores.p_positive,

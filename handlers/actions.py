@@ -7,11 +7,13 @@ command, so a press is as safe (and as idempotent) as typing the command.
 
 from __future__ import annotations
 
+from handlers.campaigns.member_commands import MEMBER_CAMPAIGN_ACTIONS
 from handlers.command_types import Action
 from handlers.contests.commands import CONTEST_ACTIONS
+from handlers.nps.commands import NPS_ACTIONS
 from handlers.ugc.commands import UGC_ACTIONS
 
-ACTIONS: tuple[Action, ...] = UGC_ACTIONS + CONTEST_ACTIONS
+ACTIONS: tuple[Action, ...] = UGC_ACTIONS + CONTEST_ACTIONS + MEMBER_CAMPAIGN_ACTIONS + NPS_ACTIONS
 BY_NAME = {a.name: a for a in ACTIONS}
 
 

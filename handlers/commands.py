@@ -14,10 +14,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import linking, moderation, points, validation
+from handlers.campaigns.commands import CAMPAIGN_COMMANDS, CAMPAIGN_GROUPS
+from handlers.campaigns.member_commands import MEMBER_CAMPAIGN_COMMANDS
 from handlers.command_types import Arg, ArgType, Command, Group, Permission, Runner
 from handlers.contests.commands import CONTEST_COMMANDS
 from handlers.context import Context
+from handlers.digest.commands import DIGEST_COMMANDS
 from handlers.i18n import translate
+from handlers.nps.commands import NPS_COMMANDS
 from handlers.referrals.commands import REFERRAL_COMMANDS
 from handlers.replies import Reply
 from handlers.rewards.commands import REWARD_COMMANDS, REWARD_GROUPS
@@ -105,8 +109,11 @@ CORE_COMMANDS: tuple[Command, ...] = (
 )
 
 GROUPS: tuple[Group, ...] = (Group("ugc", "group.ugc"), Group("contest", "group.contest")) + REWARD_GROUPS
+GROUPS += CAMPAIGN_GROUPS
 COMMANDS: tuple[Command, ...] = (CORE_COMMANDS + UGC_COMMANDS + CONTEST_COMMANDS + REFERRAL_COMMANDS
-                                  + REWARD_COMMANDS)
+                                  + CAMPAIGN_COMMANDS
+                                  + REWARD_COMMANDS + MEMBER_CAMPAIGN_COMMANDS + NPS_COMMANDS)
+COMMANDS += DIGEST_COMMANDS
 BY_NAME = {c.name: c for c in COMMANDS}
 
 

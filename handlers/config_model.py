@@ -7,11 +7,15 @@ runtime (``bot.config``) only loads the file and the secrets into it.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from handlers.experiments.variants import Experiment, overlaps
 
 Platform = Literal["discord", "telegram"]
 Locale = Literal["en", "zh-CN"]
@@ -39,6 +43,11 @@ class Rules(Strict):
 class Tier(Strict):
     name: str = Field(min_length=1, max_length=40)
     min_points: int = Field(ge=0)
+    # Paid on the 1st of each month (program time zone) to every member holding the tier; 0 = none.
+    monthly_bonus: int = Field(0, ge=0, le=1_000_000)
+    # Earning multiplier of the tier's members (messages, reactions, approved content), applied after the
+    # highest running campaign's: Gold at 1.5 in a 2x window earns 3x (README "Campaigns").
+    multiplier: Decimal = Field(Decimal(1), ge=1, le=10, decimal_places=2)
 
 
 class Reward(Strict):
@@ -67,6 +76,55 @@ class Community(Strict):
     announce_channel: str | None = Field(None, pattern=r"^\d{1,20}$")
     # Discord: the channel personal invites (/invite) lead into (default: the system channel).
     invite_channel: str | None = Field(None, pattern=r"^\d{1,20}$")
+    # Where scheduled digests go (the brand team's channel): a Discord channel id of this guild, or on
+    # Telegram a forum topic id of this group or another chat's id (negative, e.g. the brand team's
+    # private group the bot is in); None = the announcement channel.
+    report_channel: str | None = Field(None, pattern=r"^-?\d{1,20}$")
+    # Where spike alerts for this community's channels go (the moderators' channel): as report_channel, a
+    # Discord channel id, a Telegram forum topic id or another chat's id; None = the announcement channel.
+    alert_channel: str | None = Field(None, pattern=r"^-?\d{1,20}$")
+
+    @model_validator(mode="after")
+    def _report_channel(self) -> Community:
+        if self.platform == "discord" and self.report_channel is not None and self.report_channel.startswith("-"):
+            raise ValueError(f"report_channel {self.report_channel!r}: a Discord channel id has no '-'")
+        return self
+
+    @model_validator(mode="after")
+    def _alert_channel(self) -> Community:
+        if self.platform == "discord" and self.alert_channel is not None and self.alert_channel.startswith("-"):
+            raise ValueError(f"alert_channel {self.alert_channel!r}: a Discord channel id has no '-'")
+        return self
+
+
+class AlertSettings(Strict):
+    """Spike alerts per channel (``handlers.alerts``): the last hour against the channel's own trailing
+    hourly baseline, as a z-score; an incident alerts once and sends a recovery notice when it subsides."""
+
+    enabled: bool = False
+    # How often each program's channels are checked; each check looks at the hour before it.
+    check_minutes: int = Field(5, ge=1, le=60)
+    # The baseline: this many hourly buckets before the last hour (168 = 7 days).
+    baseline_hours: int = Field(168, ge=2, le=2160)
+    # A channel whose baseline has fewer hours with messages than this is not tested yet (a new channel).
+    min_baseline_hours: int = Field(24, ge=1, le=2160)
+    # z-score of the last hour's share of negative messages (of scored ones) that raises an alert.
+    negative_z: float = Field(3.0, gt=0, le=100)
+    # z-score of the last hour's message count that raises an alert.
+    volume_z: float = Field(3.0, gt=0, le=100)
+    # Fewer messages than this in the last hour never alert (scored ones, for the negative share).
+    min_messages: int = Field(20, ge=1, le=1_000_000)
+    # Smallest standard deviations used, so a perfectly steady baseline does not turn noise into a spike;
+    # the volume's is also at least the square root of its mean (Poisson noise).
+    negative_std_floor: float = Field(0.05, gt=0, le=1)
+    volume_std_floor: float = Field(2.0, gt=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _baseline(self) -> AlertSettings:
+        if self.min_baseline_hours > self.baseline_hours:
+            raise ValueError(f"min_baseline_hours ({self.min_baseline_hours}) must be at most baseline_hours "
+                             f"({self.baseline_hours})")
+        return self
 
 
 class ContestSettings(Strict):
@@ -152,6 +210,162 @@ class ReferralSettings(Strict):
         return self
 
 
+class BirthdaySettings(Strict):
+    """Birthday campaign (``handlers.campaigns.birthdays``): members set ``/birthday MM-DD``; on the day, in
+    the program's time zone, a greeting, ``bonus`` points once a year and an invitation to share a story."""
+
+    enabled: bool = False
+    bonus: int = Field(100, ge=0, le=100_000)
+    # Where the greeting goes: the member's DMs, or the program's communities (announcement channel).
+    where: Literal["dm", "group"] = "dm"
+    # A submission carrying this hashtag (/submit, or a chat message) is tagged to the birthday campaign.
+    hashtag: str = Field("#birthday", pattern=r"^#\w{1,50}$")
+
+    @field_validator("hashtag")
+    @classmethod
+    def _folded(cls, tag: str) -> str:
+        return tag.casefold()
+
+
+class WinbackSettings(Strict):
+    """Win-back nudges (``handlers.campaigns.winback``): one DM, with an opt-out button, to a member who was
+    active and has gone quiet for longer than ``factor`` times their own usual gap between active days."""
+
+    enabled: bool = False
+    factor: float = Field(3.0, gt=1, le=100)
+    # Members with fewer stored messages have no usual rhythm to judge and are never nudged.
+    min_history_messages: int = Field(10, ge=2, le=100_000)
+    # At most one nudge per member per this many days.
+    period_days: int = Field(90, ge=1, le=3650)
+    # Paid once if the member earns from a message within return_within_days of the nudge; 0 = no offer.
+    bonus: int = Field(0, ge=0, le=100_000)
+    return_within_days: int = Field(7, ge=1, le=365)
+    # Also quiet: a member silent for a day or more whose churn risk (handlers.churn) is at least this;
+    # None = only the gap rule.
+    churn_threshold: float | None = Field(0.7, gt=0, le=1)
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+CAMPAIGN_SCOPES = ("messages", "reactions", "ugc", "all")
+
+
+class MemberDay(Strict):
+    """A recurring member day (``handlers.campaigns.member_days``), counted in the program's time zone:
+    every ``weekday`` or the ``day_of_month`` (a month without that day has none), with an earning
+    ``multiplier`` or a flat ``bonus`` for the member's first earning message or approved submission."""
+
+    name: str = Field(min_length=1, max_length=60)
+    weekday: Weekday | None = None
+    day_of_month: int | None = Field(None, ge=1, le=31)
+    multiplier: Decimal | None = Field(None, gt=0, le=100, decimal_places=2)
+    bonus: int | None = Field(None, ge=1, le=100_000)
+    scope: Literal["messages", "reactions", "ugc", "all"] = "all"
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> MemberDay:
+        if (self.weekday is None) == (self.day_of_month is None):
+            raise ValueError(f"member day {self.name!r} needs exactly one of weekday or day_of_month")
+        if (self.multiplier is None) == (self.bonus is None):
+            raise ValueError(f"member day {self.name!r} needs exactly one of multiplier or bonus")
+        return self
+
+    def when(self) -> str:
+        return f"every {self.weekday}" if self.weekday else f"day {self.day_of_month} of each month"
+
+
+def _shared_date(first: MemberDay, second: MemberDay) -> date:
+    """The first date from 2026 on that both member days fall on (they are known to overlap)."""
+    day = date(2026, 1, 1)
+    while not all((d.weekday is None or WEEKDAYS[day.weekday()] == d.weekday)
+                  and (d.day_of_month is None or day.day == d.day_of_month) for d in (first, second)):
+        day += timedelta(days=1)
+    return day
+
+
+class CampaignSettings(Strict):
+    """Double-points windows and member days (README "Campaigns")."""
+
+    # The highest multiplier /campaign create and a member day may set.
+    max_multiplier: Decimal = Field(Decimal(5), gt=1, le=100, decimal_places=2)
+    member_days: tuple[MemberDay, ...] = ()
+
+    @model_validator(mode="after")
+    def _member_days_apart(self) -> CampaignSettings:
+        """Two member days on one date would leave members guessing which applies, so no date may
+        belong to two definitions: weekdays must differ, days of the month must differ, and a weekday
+        and a day of the month always meet (the 8th falls on every weekday within a few months)."""
+        days = self.member_days
+        names = [d.name for d in days]
+        if len(names) != len(set(names)):
+            raise ValueError(f"member day names must be unique, got {names}")
+        for i, first in enumerate(days):
+            for second in days[i + 1:]:
+                clash = (first.weekday is not None and first.weekday == second.weekday) or \
+                    (first.day_of_month is not None and first.day_of_month == second.day_of_month) or \
+                    ((first.weekday is None) != (second.weekday is None))
+                if clash:
+                    raise ValueError(f"member days {first.name!r} ({first.when()}) and {second.name!r} "
+                                     f"({second.when()}) overlap: {_shared_date(first, second)} is both; "
+                                     f"give them different weekdays or different days of the month, not a mix")
+        for day in days:
+            if day.multiplier is not None and day.multiplier > self.max_multiplier:
+                raise ValueError(f"member day {day.name!r} has multiplier {day.multiplier}, above "
+                                 f"max_multiplier {self.max_multiplier}")
+        return self
+
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class DigestSchedule(Strict):
+    """When a program's digest is posted (``handlers.digest.schedule``), in the program's time zone: it covers
+    the period that just ended (the day, the week from the same weekday, the month from the same day)."""
+
+    kind: Literal["daily", "weekly", "monthly"]
+    # Local time of day, 24-hour "HH:MM".
+    at: str = "09:00"
+    # Weekly digests only: the day they are posted.
+    weekday: Weekday | None = None
+    # Monthly digests only: the day of the month they are posted (up to 28, so every month has it).
+    day: int | None = Field(None, ge=1, le=28)
+
+    @field_validator("at")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value, re.ASCII):
+            raise ValueError("must be a 24-hour time of day 'HH:MM' such as '09:00'")
+        return value
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> DigestSchedule:
+        if (self.kind == "weekly") != (self.weekday is not None):
+            raise ValueError("weekday is required for a weekly digest (e.g. weekday: monday) and only for it")
+        if (self.kind == "monthly") != (self.day is not None):
+            raise ValueError("day is required for a monthly digest (e.g. day: 1) and only for it")
+        return self
+
+
+class NpsSettings(Strict):
+    """NPS surveys (``handlers.nps``): ``/nps`` any time, and, when ``enabled``, a survey sent by DM to
+    active members on a schedule in the program's time zone (README "NPS surveys")."""
+
+    enabled: bool = False
+    # A round is due at ``time`` on the first day (that is a ``weekday``, if set) at least ``every_days``
+    # after the previous round: every_days 14 with weekday mon is every other Monday.
+    every_days: int = Field(30, ge=1, le=365)
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] | None = None
+    time: str = Field("10:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    # Members with a chat message in this many days before a round are asked.
+    active_days: int = Field(30, ge=1, le=3650)
+    # A member asked (by a round or /nps) is not asked again by a round for this many days, and /nps
+    # after an answer waits as long.
+    cooldown_days: int = Field(90, ge=0, le=3650)
+    # Paid once per survey for answering it (whatever the score); 0 = nothing.
+    points: int = Field(0, ge=0, le=100_000)
+
+
 class Program(Strict):
     """One brand's loyalty program, possibly spanning several communities."""
 
@@ -170,8 +384,23 @@ class Program(Strict):
     ugc: UgcSettings = UgcSettings()
     contests: ContestSettings = ContestSettings()
     referrals: ReferralSettings = ReferralSettings()
+    birthdays: BirthdaySettings = BirthdaySettings()
+    winback: WinbackSettings = WinbackSettings()
+    # How tiers are held (README "Tier perks"): by lifetime points, or by points earned over the last 12
+    # months, re-evaluated on the 1st of each month with a warning DM tier_warning_days before a downgrade.
+    tier_rule: Literal["lifetime", "rolling_12_months"] = "lifetime"
+    tier_warning_days: int = Field(7, ge=1, le=27)
+    # Post "X reached Gold" in the program's communities when a member moves up a tier.
+    tier_announcements: bool = False
+    alerts: AlertSettings = AlertSettings()
+    campaigns: CampaignSettings = CampaignSettings()
+    nps: NpsSettings = NpsSettings()
     # Points unused for this many days expire, oldest first (README "Rewards"); None = they never expire.
     points_expiry_days: int | None = Field(None, ge=1, le=3650)
+    # Scheduled digests to the brand team (README "Digests"); none by default.
+    digests: tuple[DigestSchedule, ...] = ()
+    # A/B tests of campaign messages (handlers.experiments; README "A/B tests").
+    experiments: tuple[Experiment, ...] = ()
 
     @field_validator("timezone")
     @classmethod
@@ -181,6 +410,22 @@ class Program(Strict):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("must be an IANA time zone such as 'UTC' or 'Asia/Shanghai'") from exc
         return value
+
+    @field_validator("experiments")
+    @classmethod
+    def _experiments_apart(cls, experiments: tuple[Experiment, ...]) -> tuple[Experiment, ...]:
+        problem = overlaps(experiments)
+        if problem:
+            raise ValueError(problem)
+        return experiments
+
+    @field_validator("digests")
+    @classmethod
+    def _one_digest_per_kind(cls, digests: tuple[DigestSchedule, ...]) -> tuple[DigestSchedule, ...]:
+        kinds = [d.kind for d in digests]
+        if len(kinds) != len(set(kinds)):
+            raise ValueError(f"at most one digest of each kind (daily, weekly, monthly), got {kinds}")
+        return digests
 
     @field_validator("tiers")
     @classmethod

@@ -17,22 +17,30 @@ from typing import Any
 import structlog
 
 from handlers import actions, membership, reactions
+from handlers.alerts.schedule import AlertTimers
 from handlers.batching import MessageBatcher
+from handlers.campaigns import tier_perks
+from handlers.campaigns.birthdays import BirthdayTimers
+from handlers.campaigns.schedule import CampaignTimers, MemberDayTimers
+from handlers.campaigns.winback import WinbackTimers
 from handlers.clock import utcnow
 from handlers.commands import BY_NAME, Permission
-from handlers.config_model import Program, Settings
+from handlers.config_model import Community, Program, Settings
 from handlers.contests.schedule import ContestTimers
 from handlers.context import Context
+from handlers.digest.model import DigestRenderer
+from handlers.digest.schedule import DigestTimers
 from handlers.engagement import IncomingMessage, MessageOutcome
 from handlers.errors import UserError
 from handlers.i18n import translate
 from handlers.media import Upload
 from handlers.membership import JoinEvidence
+from handlers.nps.schedule import NpsTimers
 from handlers.outlets import Outlet
 from handlers.reactions import ReactionOutcome
 from handlers.referrals.invite import RefusalAlerts
 from handlers.referrals.schedule import ReferralTimers
-from handlers.replies import Button, Event, Notify, Reply, TierChanged, TimersChanged
+from handlers.replies import Attachment, Button, Event, Notify, Reply, TierChanged, TimersChanged
 from handlers.rewards import catalog as reward_catalog
 from handlers.rewards.expiry import ExpiryTimers
 from handlers.timers import TimedJobs
@@ -56,6 +64,17 @@ class Core:
         self.timed_jobs.append(ContestTimers(self))
         self.timed_jobs.append(ReferralTimers(self))
         self.timed_jobs.append(ExpiryTimers(self))
+        self.timed_jobs.append(CampaignTimers(self))
+        self.timed_jobs.append(MemberDayTimers(self))
+        self.timed_jobs.append(BirthdayTimers(self))
+        self.timed_jobs.append(tier_perks.TierPerkTimers(self))
+        self.timed_jobs.append(WinbackTimers(self))
+        self.timed_jobs.append(AlertTimers(self))
+        self.timed_jobs.append(NpsTimers(self))
+        self.timed_jobs.append(DigestTimers(self))
+        # Draws digests (charts, HTML); set by the runtime (``bot.reports.digest.render``), None where
+        # nothing posts digests.
+        self.renderer: DigestRenderer | None = None
         # /invite refused by the platform: when each community's moderators were last told.
         self.invite_alerts = RefusalAlerts()
         # Set by the runtime's scheduler: re-reads every source's pending rows.
@@ -124,12 +143,33 @@ class Core:
                               community=community.id)
         return sent
 
+    async def deliver(self, program: Program, text: str, attachments: tuple[Attachment, ...],
+                      channel_of: Callable[[Community], str | None]) -> int:
+        """Post a report (text, then files) in ``channel_of(community)`` of every community of the program
+        whose platform is running; how many got it. A failure is logged, never raised: the other
+        communities still get theirs."""
+        sent = 0
+        for community in program.communities:
+            outlet = self.outlets.get(community.platform)
+            if outlet is None:
+                continue
+            try:
+                await outlet.deliver(community.id, channel_of(community), text, attachments)
+                sent += 1
+            except Exception:
+                log.exception("delivery failed", program=program.id, platform=community.platform,
+                              community=community.id)
+        return sent
+
     async def notify(self, notice: Notify) -> bool:
-        """Deliver a private notice on the first of the member's accounts that takes it."""
+        """Deliver a private notice on the first of the member's accounts that takes it. Buttons (and
+        the program their presses run in) are passed only when the notice has some, so outlets that
+        never send buttons keep the two-argument ``notify``."""
+        extra = {"buttons": notice.buttons, "program_id": notice.program_id} if notice.buttons else {}
         for platform, user_id in notice.accounts:
             outlet = self.outlets.get(platform)
             try:
-                if outlet is not None and await outlet.notify(user_id, notice.text):
+                if outlet is not None and await outlet.notify(user_id, notice.text, **extra):
                     return True
             except Exception:
                 log.exception("notice failed", platform=platform, user=user_id)
@@ -146,10 +186,12 @@ class Core:
                         await outlet.sync_tier(event)
                     except Exception:
                         log.exception("tier sync failed", platform=platform, member=event.member_id)
+                await tier_perks.announce(self, (event,))
 
     async def _after(self, reply: Reply) -> Reply:
         """After the commit: deliver notices, re-arm timers; adapters see the other events."""
         await self.publish(e for e in reply.events if isinstance(e, Notify))
+        await tier_perks.announce(self, reply.events)
         if any(isinstance(e, TimersChanged) for e in reply.events) and self.rearm is not None:
             await self.rearm()
         kept = tuple(e for e in reply.events if not isinstance(e, Notify | TimersChanged))
@@ -157,7 +199,9 @@ class Core:
 
     async def message(self, ctx: Context, message: IncomingMessage) -> MessageOutcome:
         """Points for a chat message; concurrent messages share one transaction."""
-        return await self.batcher.submit(ctx, message)
+        outcome = await self.batcher.submit(ctx, message)
+        await tier_perks.announce(self, outcome.events)
+        return outcome
 
     def ugc_wanted(self, program: Program, channel_id: str, text: str) -> bool:
         """Whether a chat message is UGC to capture (a UGC channel, a UGC hashtag); adapters ask before
@@ -173,8 +217,10 @@ class Core:
         return None if reply is None else await self._after(replace(reply, private=True))
 
     async def reaction(self, ctx: Context, message_id: str, added: bool) -> ReactionOutcome:
-        return await self.db.run(inbox.marking_done(
+        outcome: ReactionOutcome = await self.db.run(inbox.marking_done(
             lambda session: reactions.on_reaction(session, ctx, message_id, added), [ctx.inbox_id]))
+        await tier_perks.announce(self, outcome.events)
+        return outcome
 
     async def membership(self, ctx: Context, kind: str, invite: str | None = None,
                          evidence: JoinEvidence | None = None) -> int:

@@ -9,6 +9,13 @@ remainder. The first earning message of a day extends a streak of
 consecutive days; from the second day on it also pays ``streak_bonus``
 (outside the cap). Every message is stored either way, pending sentiment.
 
+In a campaign window, on a member day or for a tier with a multiplier, the
+message earns ``points_per_message`` multiplied (``handlers.campaigns.multiplier``,
+read once per batch); multiplied points count against the daily cap, which
+stays the ceiling of a day's message points, and the member engagement
+counters ``ledger verify`` rebuilds stay the sums of the message entries.
+A member day's flat bonus is paid outside the cap, like the streak bonus.
+
 Messages are handled in batches (a burst of chat is one transaction with
 set-based reads and writes); a single message is a batch of one. The batch
 locks its members (``storage.locks``) before it reads their rule state, so
@@ -26,6 +33,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import textnorm, tiers
+from handlers.campaigns import multiplier
 from handlers.config_model import Program
 from handlers.context import Context
 from handlers.message_rules import DUPLICATE_WINDOW, Candidate, Evidence, decide
@@ -118,7 +126,10 @@ async def _evidence(session: AsyncSession, program: Program, fresh: list[Candida
     states = await engagement.states(session, program.id, {i.member_id for i in fresh})
     copies = await engagement.last_earned(session, program.id, {(i.member_id, i.text_hash) for i in fresh},
                                           min(i.ctx.now for i in fresh) - DUPLICATE_WINDOW)
-    evidence = Evidence(states, copies, {m: [s.last_earned_at] for m, s in states.items() if s.last_earned_at})
+    times = [i.ctx.now for i in fresh]
+    rates = await multiplier.load(session, program, {i.member_id for i in fresh}, min(times), max(times))
+    evidence = Evidence(states, copies, rates,
+                        earned_times={m: [s.last_earned_at] for m, s in states.items() if s.last_earned_at})
     for item in fresh:
         await _late_evidence(session, program, item, evidence)
     return evidence

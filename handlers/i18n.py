@@ -7,7 +7,15 @@ Chinese string falls back to English rather than failing a reply.
 from __future__ import annotations
 
 from handlers import report_messages
+from handlers.alerts import messages as alert_messages
+from handlers.churn import messages as churn_messages
+from handlers.campaigns import member_messages as member_campaign_messages
+from handlers.campaigns import messages as campaign_messages
 from handlers.contests import messages as contest_messages
+from handlers.digest import messages as digest_messages
+from handlers.digest import report_messages as digest_report_messages
+from handlers.experiments import messages as experiment_messages
+from handlers.nps import messages as nps_messages
 from handlers.referrals import messages as referral_messages
 from handlers.rewards import messages as reward_messages
 from handlers.ugc import messages as ugc_messages
@@ -114,10 +122,18 @@ CATALOG: dict[str, dict[str, str]] = {
     "arg.code": {"en": "Code from the other platform", "zh-CN": "另一个平台上获得的关联码"},
 }
 CATALOG.update(report_messages.MESSAGES)
+CATALOG.update(digest_report_messages.MESSAGES)
+CATALOG.update(digest_messages.MESSAGES)
 CATALOG.update(ugc_messages.MESSAGES)
 CATALOG.update(contest_messages.MESSAGES)
 CATALOG.update(referral_messages.MESSAGES)
 CATALOG.update(reward_messages.MESSAGES)
+CATALOG.update(member_campaign_messages.MESSAGES)
+CATALOG.update(campaign_messages.MESSAGES)
+CATALOG.update(alert_messages.MESSAGES)
+CATALOG.update(churn_messages.MESSAGES)
+CATALOG.update(nps_messages.MESSAGES)
+CATALOG.update(experiment_messages.MESSAGES)
 
 
 def negotiate(tag: str | None) -> str:

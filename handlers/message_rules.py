@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from handlers.campaigns.multiplier import MESSAGES, Rates
 from handlers.context import Context
 from storage.ledger import Posting
 from storage.locks import RuleState
@@ -54,6 +55,8 @@ class Evidence:
 
     states: dict[int, RuleState]
     copies: dict[tuple[int, str], datetime]
+    # Campaign and tier multipliers for the batch (``handlers.campaigns.multiplier``).
+    rates: Rates
     earned_times: dict[int, list[datetime]] = field(default_factory=dict)
     near: set[int] = field(default_factory=set)
     past_days: dict[tuple[int, date], int] = field(default_factory=dict)
@@ -67,7 +70,8 @@ def decide(item: Candidate, evidence: Evidence) -> list[Posting]:
         return []
     rules, ctx, day = item.ctx.program.rules, item.ctx, item.day
     already = _day_points(item, state, evidence)
-    item.points = min(rules.points_per_message, rules.daily_cap - already)
+    worth = evidence.rates.apply(item.member_id, ctx.now, MESSAGES, rules.points_per_message)
+    item.points = min(worth.points, rules.daily_cap - already)
     if state.day is None or day >= state.day:
         _advance(item, state, evidence)
         item.bonus = _streak(state, day, rules.streak_bonus)
@@ -77,12 +81,13 @@ def decide(item: Candidate, evidence: Evidence) -> list[Posting]:
     postings = [Posting(program_id=ctx.program.id, member_id=item.member_id, delta=item.points,
                         reason=Reason.MESSAGE, created_at=ctx.now,
                         idempotency_key=f"msg:{ctx.platform}:{ctx.community_id}:{item.message.message_id}",
-                        reference=f"{ctx.platform}:message:{item.message.message_id}")]
+                        reference=f"{ctx.platform}:message:{item.message.message_id}", note=worth.note)]
     if item.bonus:
         postings.append(Posting(program_id=ctx.program.id, member_id=item.member_id, delta=item.bonus,
                                 reason=Reason.STREAK_BONUS, created_at=ctx.now, note=f"{state.streak}-day streak",
                                 idempotency_key=f"streak:{ctx.program.id}:{item.member_id}:{day.isoformat()}",
                                 reference=f"day:{day.isoformat()}"))
+    postings += evidence.rates.first_action_bonus(item.member_id, ctx.now, MESSAGES)
     item.posting_count = len(postings)
     return postings
 

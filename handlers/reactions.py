@@ -7,6 +7,10 @@ generation number, so add/remove cycles net to zero and every key is unique.
 A reversal takes back at most what is left: no more than the current balance
 (which never goes below zero) and no more than the current lifetime points
 (after a deduction, lifetime may already be below what the reaction paid).
+In a campaign window or for a tier with a multiplier the reaction pays
+``reaction_points`` multiplied (``handlers.campaigns.multiplier``); taking
+it back takes what it paid, and the reversal carries the same campaign note,
+so what a campaign paid nets out.
 The author's member and rule-state locks (``storage.locks``) are held before
 anything is read, so a concurrent deduction or ``/link`` cannot slip between
 reading the balance and reversing.
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import targets, tiers
+from handlers.campaigns import multiplier
 from handlers.context import Context
 from handlers.replies import TierChanged
 from storage import engagement, ledger, locks, ranking, reactions
@@ -58,14 +63,18 @@ async def _added(session: AsyncSession, ctx: Context, message_id: str, author: i
     if row.emojis > 1:
         return ReactionOutcome(author, 0)
     row.generation += 1
-    points = ctx.program.rules.reaction_points
-    if points == 0 or frozen:
+    base = ctx.program.rules.reaction_points
+    if base == 0 or frozen:
         row.generation -= 1
         return ReactionOutcome(author, 0)
+    rates = await multiplier.load(session, ctx.program, {author}, ctx.now, ctx.now)
+    worth = rates.apply(author, ctx.now, multiplier.REACTIONS, base)
+    points = worth.points
     posted = await ledger.post(session, Posting(
         program_id=ctx.program.id, member_id=author, delta=points, reason=Reason.REACTION,
         idempotency_key=f"react:{ctx.platform}:{ctx.community_id}:{message_id}:{reactor}:{row.generation}",
-        reference=f"{ctx.platform}:message:{message_id}", actor=ctx.actor.tag, created_at=ctx.now))
+        reference=f"{ctx.platform}:message:{message_id}", actor=ctx.actor.tag, created_at=ctx.now,
+        note=worth.note))
     events = await tiers.change(session, ctx.program, author, posted.old_lifetime, posted.lifetime)
     return ReactionOutcome(author, points, events)
 
@@ -87,6 +96,6 @@ async def _removed(session: AsyncSession, ctx: Context, message_id: str, author:
     posted = await ledger.post(session, Posting(
         program_id=ctx.program.id, member_id=author, delta=-take, lifetime_delta=-max(take_lifetime, 0),
         reason=Reason.REACTION_REVERSED, idempotency_key=f"un{paid_key}", reference=f"entry:{paid.id}",
-        actor=ctx.actor.tag, created_at=ctx.now))
+        actor=ctx.actor.tag, created_at=ctx.now, note=paid.note))
     events = await tiers.change(session, ctx.program, author, posted.old_lifetime, posted.lifetime)
     return ReactionOutcome(author, -take, events)

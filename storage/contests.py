@@ -296,3 +296,46 @@ async def first_seen(session: AsyncSession, program_id: str, member_id: int) -> 
                                   .where(Message.program_id == program_id, Message.member_id.in_(ids)))]
     known = [f for f in found if f is not None]
     return min(known) if known else None
+
+
+@dataclass(frozen=True)
+class ContestSummary:
+    """A contest as the digest shows it: its entries and votes so far, and its winners' member ids by place."""
+
+    id: int
+    title: str
+    status: str
+    voting: str
+    prize: int
+    end_at: datetime
+    closed_at: datetime | None
+    entries: int
+    votes: int
+    winner_ids: tuple[int, ...]
+
+
+async def open_between(session: AsyncSession, program_id: str, start: datetime, end: datetime) -> list[ContestSummary]:
+    """Contests of the program that were open at some moment of [start, end) (opened before ``end``, not
+    closed or cancelled before ``start``), oldest first, with grouped counts rather than a query each."""
+    entries = (select(ContestEntry.contest_id, func.count().label("n")).group_by(ContestEntry.contest_id)
+               .subquery())
+    votes = (select(ContestVote.contest_id, func.count().label("n")).group_by(ContestVote.contest_id).subquery())
+    rows = (await session.execute(
+        select(Contest.id, Contest.title, Contest.status, Contest.voting, Contest.prize, Contest.end_at,
+               Contest.closed_at, func.coalesce(entries.c.n, 0), func.coalesce(votes.c.n, 0))
+        .outerjoin(entries, entries.c.contest_id == Contest.id).outerjoin(votes, votes.c.contest_id == Contest.id)
+        .where(Contest.program_id == program_id, Contest.opened_at.is_not(None), Contest.opened_at < end,
+               or_(Contest.closed_at.is_(None), Contest.closed_at >= start))
+        .order_by(Contest.opened_at, Contest.id))).tuples().all()
+    won: dict[int, list[int]] = {}
+    if rows:
+        placed = await session.execute(
+            select(ContestWinner.contest_id, ContestEntry.member_id)
+            .join(ContestEntry, ContestEntry.id == ContestWinner.entry_id)
+            .where(ContestWinner.contest_id.in_([r[0] for r in rows]))
+            .order_by(ContestWinner.contest_id, ContestWinner.place))
+        for contest_id, member_id in placed.tuples():
+            won.setdefault(contest_id, []).append(member_id)
+    return [ContestSummary(cid, title, status, voting, int(prize), end_at, closed_at, int(n_entries), int(n_votes),
+                           tuple(won.get(cid, ()))) for cid, title, status, voting, prize, end_at, closed_at,
+            n_entries, n_votes in rows]

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Balance, EngagementState, Identity, Member, MembershipEvent, Message, Reaction
@@ -162,3 +162,11 @@ async def merge_identities(session: AsyncSession, loser: int, survivor: int) -> 
     """Move every identity of ``loser`` to ``survivor`` and mark the merge."""
     await session.execute(update(Identity).where(Identity.member_id == loser).values(member_id=survivor))
     await session.execute(update(Member).where(Member.id == loser).values(merged_into=survivor))
+
+
+def holder_name() -> ScalarSelect[str]:
+    """Display name of the member who holds a ``members`` row now (following a ``/link`` merge), from their
+    oldest account as on the leaderboard; correlated with ``Member`` in the enclosing query."""
+    holder = func.coalesce(Member.merged_into, Member.id)
+    return (select(Identity.display_name).where(Identity.member_id == holder).order_by(Identity.id).limit(1)
+            .scalar_subquery())

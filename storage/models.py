@@ -54,7 +54,12 @@ class Reason(enum.StrEnum):
     REWARD_REDEEM = "reward_redeem"
     REWARD_REFUND = "reward_refund"
     POINTS_EXPIRED = "points_expired"
+    MEMBER_DAY_BONUS = "member_day_bonus"
     REVERSAL = "reversal"
+    BIRTHDAY_BONUS = "birthday_bonus"
+    TIER_BONUS = "tier_bonus"
+    WINBACK_RETURN = "winback_return"
+    NPS_COMPLETED = "nps_completed"
 
 
 class ProgramState(Base):
@@ -107,6 +112,9 @@ class LedgerEntry(Base):
     __table_args__ = (
         UniqueConstraint("program_id", "seq", name="uq_ledger_program_seq"),
         Index("ix_ledger_member", "program_id", "member_id", "created_at"),
+        # The digest's points of a period, read from the index alone (storage.analytics).
+        Index("ix_ledger_program_time", "program_id", "created_at", "member_id", "reason", "delta",
+              "lifetime_delta"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
@@ -179,6 +187,10 @@ class Message(Base):
         Index("ix_message_dupe", "member_id", "text_hash", "created_at"),
         Index("ix_message_sentiment", "sentiment_status", "id"),
         Index("ix_message_channel", "platform", "community_id", "channel_id", "created_at"),
+        # The digest's and churn risk's messages of a period, read from the index alone (storage.analytics,
+        # storage.churn).
+        Index("ix_message_program_time", "program_id", "created_at", "member_id", "sentiment_label",
+              "refusal", "platform", "community_id", "language"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     program_id: Mapped[str] = mapped_column(String(40))
@@ -269,4 +281,4 @@ class InboxUpdate(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-from storage import contests, referrals, rewards, ugc  # noqa: E402,F401  feature tables register on Base.metadata
+from storage import alerts, campaigns, contests, digests, experiments, member_campaigns, nps, referrals, rewards, ugc  # noqa: E402,F401  feature tables register on Base.metadata

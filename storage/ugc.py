@@ -58,6 +58,8 @@ class UgcSubmission(Base):
     platform_message_id: Mapped[str] = mapped_column(String(64))
     permalink: Mapped[str | None] = mapped_column(String(300))
     contest_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The campaign the content was tagged to by its hashtag (``birthday``: handlers.campaigns.birthdays).
+    campaign: Mapped[str | None] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     # Normalised-text hash (handlers.engagement.fingerprint); None when there is no text.
     text_hash: Mapped[str | None] = mapped_column(String(64))
@@ -110,6 +112,7 @@ class SubmissionView:
     reject_reason: str | None
     created_at: datetime
     sentiment_label: str | None
+    campaign: str | None = None
 
 
 async def has_consented(session: AsyncSession, program_id: str, member_id: int, terms_hash: str) -> bool:
@@ -207,7 +210,7 @@ async def listing(session: AsyncSession, program_id: str, statuses: Collection[s
     query = (select(s.id, s.program_id, s.member_id, _author(), s.platform, s.community_id, s.channel_id,
                     s.permalink, s.contest_id, s.text, s.media_sha256, s.media_type, s.media_mime,
                     s.media_size, s.media_filename, s.status, s.reviewer, s.reviewed_at, s.reject_reason,
-                    s.created_at, Message.sentiment_label)
+                    s.created_at, Message.sentiment_label, s.campaign)
              .join(Member, Member.id == s.member_id).outerjoin(Message, Message.id == s.message_id)
              .where(s.program_id == program_id, s.status.in_(sorted(statuses))).order_by(order).limit(limit))
     return [SubmissionView(*row) for row in await session.execute(query)]
@@ -216,3 +219,11 @@ async def listing(session: AsyncSession, program_id: str, statuses: Collection[s
 async def count(session: AsyncSession, program_id: str, statuses: Collection[str]) -> int:
     return int(await session.scalar(select(func.count()).select_from(UgcSubmission).where(
         UgcSubmission.program_id == program_id, UgcSubmission.status.in_(sorted(statuses)))) or 0)
+
+
+async def status_counts(session: AsyncSession, program_id: str, start: datetime, end: datetime) -> dict[str, int]:
+    """Submissions made in [start, end), by their status now: one grouped count."""
+    rows = await session.execute(select(UgcSubmission.status, func.count()).where(
+        UgcSubmission.program_id == program_id, UgcSubmission.created_at >= start, UgcSubmission.created_at < end)
+        .group_by(UgcSubmission.status))
+    return {status: int(n) for status, n in rows.tuples()}

@@ -55,17 +55,23 @@ SUCCESS_KEYS += ("referral.invite", "referrals.none", "referrals.header", "refer
 SUCCESS_KEYS += ("reward.list_empty", "reward.list_head", "reward.redeemed", "reward.added", "reward.edited",
                  "reward.retired_done", "redemption.list_empty", "redemption.list_head", "redemption.fulfilled",
                  "redemption.rejected")
+SUCCESS_KEYS += ("campaign.created", "campaign.ending", "campaign.list_empty", "campaign.list_head",
+                 "campaign.stats_head", "campaigns.none", "campaigns.head")
 # Contest refusals are named contest.* like its successes: every contest key that is not a success.
 REFUSAL_KEYS = tuple(k for k in CATALOG if (k.startswith("error.") and k != "error.internal")
                      or k in ("link.bad_code", "link.same_platform", "link.already", "link.conflict",
                               "link.other_program")
                      or (k.startswith("contest.") and k not in SUCCESS_KEYS))
+SUCCESS_KEYS += ("nps.question", "nps.recent", "nps.why_thanks")
+REFUSAL_KEYS += ("nps.why_nothing", "nps.why_already", "nps.why_too_long", "nps.why_invalid")
 INTERNAL = frozenset(translate("error.internal", locale) for locale in LOCALES)
 TABLES = ("ledger_entries", "balances", "identities", "members", "engagement_state", "link_codes", "messages",
           "membership_events", "reactions", "score_counts", "ugc_submissions", "ugc_consents", "contests",
           "contest_entries", "contest_votes")
 TABLES += ("referral_links", "referral_joins")
 TABLES += ("rewards", "reward_redemptions", "points_expiry_warnings")
+TABLES += ("campaigns", "member_day_runs")
+TABLES += ("nps_surveys", "nps_responses")
 
 
 def hostile_text() -> st.SearchStrategy[str]:

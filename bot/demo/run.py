@@ -11,22 +11,39 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
 
-from bot.demo import contest_report, referral_report, report, reward_report, sample, sentiment_mix
+from bot.demo import (
+    churn_report,
+    contest_report,
+    experiment_report,
+    multiplier_report,
+    referral_report,
+    report,
+    reward_report,
+    sample,
+    sentiment_mix,
+)
+from bot.demo import member_campaigns as member_campaign_demo
 from bot.demo.contests import ContestDemo
+from bot.demo.experiment import ExperimentDemo, with_experiment
+from bot.demo.multipliers import CampaignDemo, with_member_day
 from bot.demo.referrals import ReferralDemo
 from bot.demo.replay import Replayer
 from bot.demo.rewards import RewardDemo
 from bot.demo.tables import Report
+from bot.reports.digest import render as render_digest
+from bot.sentiment_worker import SentimentWorker
 from handlers.config_model import Settings
 from handlers.core import Core
+from handlers.digest.build import build as build_digest
+from handlers.digest.model import Digest, Period
 from sentiment import language, loader
 from sentiment.scoring import Scorer
-from sentiment.worker import SentimentWorker
 from storage import schema
 from storage.database import Database
 from storage.models import LedgerEntry, Member, Message
@@ -68,6 +85,7 @@ class DemoResult:
     report_path: Path
     database: str
     verified: bool
+    digest_path: Path
 
 
 def sqlite_url(out_dir: Path) -> str:
@@ -94,9 +112,14 @@ async def run_demo(settings: Settings, out_dir: Path, seed: int = 7, messages: i
     try:
         await schema.upgrade(db)
         await _require_empty(db)
+        settings = with_member_day(settings)
+        settings = with_experiment(settings)
+        settings = member_campaign_demo.with_birthdays(settings)
         core = Core(settings, db)
         await core.start()
         program = settings.programs[0]
+        campaign_demo = CampaignDemo(core, program)
+        await campaign_demo.create_window()
         data = sample.generate(seed=seed, messages=messages)
         replayer = Replayer(core, program, data)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -107,6 +130,9 @@ async def run_demo(settings: Settings, out_dir: Path, seed: int = 7, messages: i
             scorer = asyncio.create_task(_score(db, settings, replayed, lambda n: progress.advance(scoring, n)))
             try:
                 tally = await replayer.replay(lambda: progress.advance(replaying))
+                birthdays = await member_campaign_demo.BirthdayDemo(core, program, data, seed).run()
+                campaigned = await campaign_demo.run_timers()
+                ab_test = await ExperimentDemo(core, program, data, seed).run()
                 contests = await ContestDemo(core, program, data).run()
                 redemptions = await RewardDemo(core, program, data).run()
                 referred = await ReferralDemo(core, program, data).run()
@@ -120,13 +146,29 @@ async def run_demo(settings: Settings, out_dir: Path, seed: int = 7, messages: i
             zones = {p.id: p.timezone for p in settings.programs}
             verified = all(check.ok for check in await verify(session, tuple(zones), timezones=zones))
             sections = (await report.summary(session, program, tally, verified)
+                        + await multiplier_report.sections(session, program, campaigned)
                         + await contest_report.sections(session, program, contests)
                         + await reward_report.sections(session, program, redemptions)
                         + await referral_report.sections(session, program, referred)
-                        + await sentiment_mix.build(session, program.id))
+                        + await experiment_report.sections(session, program, ab_test)
+                        + await member_campaign_demo.sections(session, program, data, birthdays)
+                        + await sentiment_mix.build(session, program.id)
+                        + churn_report.sections(await churn_report.validate(session, program, data)))
+        async with db.unit_of_work() as session:
+            month = Period(sample.START, sample.START + timedelta(days=sample.DAYS), program.timezone)
+            digest = await build_digest(session, program, month, month.end)
     finally:
         await db.dispose()
     result = Report(f"engagebot demo report: {program.name}", sections)
     report_path = out_dir / "report.md"
     report_path.write_text(result.markdown(), encoding="utf-8")
-    return DemoResult(result, report_path, db.engine.url.render_as_string(hide_password=True), verified)
+    return DemoResult(result, report_path, db.engine.url.render_as_string(hide_password=True), verified,
+                      _write_digest(digest, out_dir))
+
+
+def _write_digest(digest: Digest, out_dir: Path) -> Path:
+    """The month's brand-team digest as the HTML report, charts embedded, beside the text report."""
+    rendered = render_digest(digest)
+    path = out_dir / "digest.html"
+    path.write_bytes(next(a.data for a in rendered.attachments if a.media_type == "text/html"))
+    return path

@@ -4,13 +4,18 @@ Deterministic for a given seed, so reports are comparable run to run. It
 mixes English and Chinese chatter (positive, neutral and negative), spam
 ("gm", emoji floods), copy-pasted promos, a flooder who triggers the
 cooldown, reactions, moderator awards and a freeze, and members who link
-their Discord and Telegram accounts part-way through.
+their Discord and Telegram accounts part-way through. Some members churn:
+their messages fade out before the month ends and turn more negative as
+they go, so the churn-risk score can be checked against who really left
+(``Person.churning``). Churners are picked with their own random stream,
+so the rest of the month is the same with or without them.
 """
 
 from __future__ import annotations
 
+import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 START = datetime(2026, 10, 1, 0, 0, 0)
@@ -40,6 +45,14 @@ SPAM = ["gm", "gm gm", "lol", "🔥🔥🔥", "+1", "nice", "早", "哈哈"]
 PROMO = "Join my channel for FREE crypto signals!!! t.me/notascam"
 EN_NAMES = ["alex", "sam", "jordan", "taylor", "casey", "riley", "morgan", "jamie", "drew", "quinn", "avery",
             "parker", "rowan", "skyler", "emery", "reese", "harper", "logan", "blake", "charlie"]
+# Among the busier half of the members (enough history to judge them against it), this share churns:
+# their messages thin out to none by FADE_END of the month, and their moods move from STAYING_MOOD
+# (everyone else's) to CHURNING_MOOD_END as they go.
+CHURN_SHARE = 0.3
+FADE_END = 0.7
+MOODS = ("positive", "neutral", "negative")
+STAYING_MOOD = (0.35, 0.45, 0.2)
+CHURNING_MOOD_END = (0.1, 0.3, 0.6)
 ZH_NAMES = ["小王", "李雷", "韩梅梅", "张伟", "刘洋", "陈静", "杨帆", "赵敏", "周杰", "吴昊"]
 
 
@@ -50,6 +63,7 @@ class Person:
     chinese: bool
     accounts: dict[str, str]
     activity: float
+    churning: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,8 +98,30 @@ def _people(rng: random.Random, count: int, linked: int) -> list[Person]:
     return people
 
 
-def _text(rng: random.Random, person: Person) -> str:
-    mood = rng.choices(["positive", "neutral", "negative"], [0.35, 0.45, 0.2])[0]
+def _churners(people: list[Person], linked: int, seed: int) -> list[Person]:
+    """Mark churners among the busier half (not the linked members, nor the last one, who is frozen)."""
+    rng = random.Random(f"churn:{seed}")
+    busy = sorted(people[linked:-1], key=lambda p: -p.activity)[: len(people) // 2]
+    chosen = {p.key for p in busy if rng.random() < CHURN_SHARE}
+    return [replace(p, churning=True) if p.key in chosen else p for p in people]
+
+
+def _fade(person: Person, second: int) -> tuple[int, float]:
+    """(second of the month, how far the member has gone towards leaving, 0..1) of a message drawn at
+    ``second``: a churner's messages are squeezed into a density falling to zero at FADE_END."""
+    if not person.churning:
+        return second, 0.0
+    month = DAYS * 86400
+    faded = FADE_END * (1.0 - math.sqrt(1.0 - second / month))
+    return int(faded * month), faded / FADE_END
+
+
+def _mood(gone: float) -> list[float]:
+    return [s + (e - s) * gone for s, e in zip(STAYING_MOOD, CHURNING_MOOD_END, strict=True)]
+
+
+def _text(rng: random.Random, person: Person, gone: float = 0.0) -> str:
+    mood = rng.choices(MOODS, _mood(gone))[0]
     if person.chinese and rng.random() < 0.85:
         ending = {"positive": ZH_POSITIVE, "neutral": ZH_NEUTRAL, "negative": ZH_NEGATIVE}[mood]
         return f"{rng.choice(ZH_TOPICS)}{rng.choice(ending)}"
@@ -99,9 +135,10 @@ def _chatter(rng: random.Random, people: list[Person], messages: int) -> list[Ev
     for n in range(messages):
         person = rng.choices(people, weights)[0]
         platform = rng.choice(sorted(person.accounts))
-        at = START + timedelta(seconds=rng.randrange(DAYS * 86400))
+        second, gone = _fade(person, rng.randrange(DAYS * 86400))
+        at = START + timedelta(seconds=second)
         roll = rng.random()
-        text = rng.choice(SPAM) if roll < 0.12 else (PROMO if roll < 0.15 else _text(rng, person))
+        text = rng.choice(SPAM) if roll < 0.12 else (PROMO if roll < 0.15 else _text(rng, person, gone))
         events.append(Event(at, "message", platform, person.accounts[platform], person.name,
                             {"message_id": f"{platform}-{n}", "text": text}))
     return events
@@ -158,7 +195,7 @@ def _links(people: list[Person], linked: int) -> list[Event]:
 
 def generate(seed: int = 7, members: int = MEMBERS, messages: int = MESSAGES, linked: int = 8) -> Sample:
     rng = random.Random(seed)
-    people = _people(rng, members, linked)
+    people = _churners(_people(rng, members, linked), linked, seed)
     chatter = _chatter(rng, people, messages) + _flood(people)
     moderator = ("800000000000000001", "mod-ana")
     events = chatter + _reactions(rng, people, chatter) + _moderation(rng, people, moderator) + _links(people, linked)

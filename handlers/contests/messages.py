@@ -193,4 +193,13 @@ MESSAGES: dict[str, dict[str, str]] = {
                                             "。"},
     "contest.no_more_entries": {"en": "No eligible entry of contest #{id} is left to win.",
                                 "zh-CN": "#{id} 号比赛已没有可获奖的符合条件的作品。"},
+    "digest.contests.title": {"en": "Contests", "zh-CN": "比赛"},
+    "digest.contests.headline": {"en": "{count} contest(s) ran in the period, {closed} ended.",
+                                 "zh-CN": "本周期进行了 {count} 场比赛，其中 {closed} 场已结束。"},
+    "digest.contests.contest": {"en": "Contest", "zh-CN": "比赛"},
+    "digest.contests.status": {"en": "Status", "zh-CN": "状态"},
+    "digest.contests.entries": {"en": "Entries", "zh-CN": "参赛作品"},
+    "digest.contests.votes": {"en": "Votes", "zh-CN": "投票"},
+    "digest.contests.winners": {"en": "Winners", "zh-CN": "获奖者"},
+    "digest.contests.prize": {"en": "Prize each", "zh-CN": "每人奖励"},
 }

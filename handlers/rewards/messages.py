@@ -94,6 +94,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.reward.out_of_stock": {"en": "{name} is out of stock.", "zh-CN": "{name} 已无库存。"},
     "error.reward.below_tier": {"en": "{name} is for tier {tier} and up; you are {yours}.",
                                 "zh-CN": "{name} 需要 {tier} 及以上等级；你目前是 {yours}。"},
+    "error.reward.below_held_tier": {"en": "{name} is for tier {tier} and up. Your lifetime points reach "
+                                           "{lifetime}, but the 12-month rule holds you at {yours} until a "
+                                           "monthly review finds enough points over the last 12 months.",
+                                     "zh-CN": "{name} 需要 {tier} 及以上等级。你的累计积分达到 {lifetime}，"
+                                              "但按 12 个月规则你目前保持在 {yours}，"
+                                              "直到月度复核发现过去 12 个月积分足够。"},
     "error.reward.limit_reached": {"en": "You already have {name} the most times allowed ({limit:,} per member).",
                                    "zh-CN": "你兑换 {name} 的次数已达上限（每人 {limit:,} 次）。"},
     "error.reward.short": {"en": "You need {missing:,} more points for {name}: it costs {cost:,}, you have "
@@ -140,4 +146,14 @@ MESSAGES: dict[str, dict[str, str]] = {
                                           "zh-CN": "兑换 #{id} 已经发放，不能拒绝。如需退还积分请用 /award。"},
     "error.redemption.reject_rejected": {"en": "Redemption #{id} is already rejected (and refunded).",
                                          "zh-CN": "兑换 #{id} 已经被拒绝（并已退款）。"},
+    "digest.rewards.title": {"en": "Redemptions", "zh-CN": "兑换"},
+    "digest.rewards.headline": {"en": "{count:,} redemptions taking {points:,} points ({previous:,} redemptions "
+                                      "the period before).",
+                                "zh-CN": "{count:,} 次兑换，共用 {points:,} 积分（上一周期 {previous:,} 次）。"},
+    "digest.rewards.reward": {"en": "Reward", "zh-CN": "奖品"},
+    "digest.rewards.count": {"en": "Redeemed", "zh-CN": "兑换次数"},
+    "digest.rewards.pending": {"en": "Pending", "zh-CN": "待处理"},
+    "digest.rewards.fulfilled": {"en": "Fulfilled", "zh-CN": "已发放"},
+    "digest.rewards.rejected": {"en": "Rejected", "zh-CN": "已拒绝"},
+    "digest.rewards.points": {"en": "Points spent", "zh-CN": "花费积分"},
 }

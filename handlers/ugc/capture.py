@@ -16,12 +16,14 @@ from handlers.config_model import Program
 from handlers.context import Context
 from handlers.media import Upload
 from handlers.replies import Reply
+from handlers.campaigns.birthdays import story_campaign
 from handlers.ugc import draft, submit
 
 
 def wanted(program: Program, channel_id: str, text: str) -> bool:
     """Whether the message is to be captured; adapters ask before downloading its files."""
-    return channel_id in program.ugc.channels or draft.has_hashtag(text, program.ugc.hashtags)
+    return channel_id in program.ugc.channels or draft.has_hashtag(text, program.ugc.hashtags) \
+        or story_campaign(program, text) is not None
 
 
 async def capture(session: AsyncSession, ctx: Context, text: str, uploads: tuple[Upload, ...],

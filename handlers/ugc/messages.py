@@ -85,4 +85,11 @@ MESSAGES: dict[str, dict[str, str]] = {
                           "zh-CN": "本计划中没有投稿 #{id}。"},
     "error.ugc_already_reviewed": {"en": "Submission #{id} was already reviewed: it is {status}.",
                                    "zh-CN": "投稿 #{id} 已经审核过：当前状态为{status}。"},
+    "digest.ugc.title": {"en": "User-generated content", "zh-CN": "用户投稿"},
+    "digest.ugc.headline": {"en": "{total:,} submissions ({previous:,} the period before); {shown:,} approved or "
+                                  "featured so far.",
+                            "zh-CN": "{total:,} 条投稿（上一周期 {previous:,} 条）；目前已通过或精选 {shown:,} 条。"},
+    "digest.ugc.status": {"en": "Status now", "zh-CN": "当前状态"},
+    "digest.ugc.count": {"en": "Submissions", "zh-CN": "投稿数"},
+    "digest.ugc.previous": {"en": "Period before", "zh-CN": "上一周期"},
 }

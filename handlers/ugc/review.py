@@ -6,7 +6,10 @@ once get one success and one "already reviewed". Approval pays
 ``rules.ugc_approved_points`` through the ledger under the key
 ``ugc:<program>:<id>``; featuring a pending submission pays under the same
 key, so however a submission reaches approved or featured, its author is
-paid once. The author hears the outcome in a private notice, in the
+paid once. In a campaign window (at the moment of approval) or for a tier
+with a multiplier the points are multiplied (``handlers.campaigns.multiplier``),
+and a member day's flat bonus comes with the day's first paid approval. The
+author hears the outcome in a private notice, in the
 program's language, on whichever of their accounts the bot can reach.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import tiers, validation
+from handlers.campaigns import multiplier
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.i18n import translate
@@ -55,6 +59,8 @@ def _row(ctx: Context, item: SubmissionView) -> str:
                      f"{validation.shown(item.media_filename or '', NAME_MAX)}".strip())
     if item.contest_id is not None:
         parts.append(translate("ugc.contest_tag", ctx.locale, contest=item.contest_id))
+    if item.campaign is not None:
+        parts.append(translate("ugc.campaign_tag", ctx.locale, campaign=item.campaign))
     return " \u00b7 ".join(parts)
 
 
@@ -106,16 +112,21 @@ async def _move(session: AsyncSession, ctx: Context, raw_id: object, from_status
 async def _pay(session: AsyncSession, ctx: Context, submission_id: int,
                author: int) -> tuple[int, tuple[Event, ...]]:
     """Points paid now (0 when the key was paid before or the program pays nothing) and tier events."""
-    points = ctx.program.rules.ugc_approved_points
-    if points == 0:
+    base = ctx.program.rules.ugc_approved_points
+    if base == 0:
         return 0, ()
+    rates = await multiplier.load(session, ctx.program, {author}, ctx.now, ctx.now)
+    worth = rates.apply(author, ctx.now, multiplier.UGC, base)
     posted = await ledger.post(session, Posting(
-        program_id=ctx.program.id, member_id=author, delta=points, reason=Reason.UGC_APPROVED,
+        program_id=ctx.program.id, member_id=author, delta=worth.points, reason=Reason.UGC_APPROVED,
         idempotency_key=f"ugc:{ctx.program.id}:{submission_id}", actor=ctx.actor.tag,
-        reference=f"ugc:{submission_id}", note=f"submission #{submission_id}", created_at=ctx.now))
+        reference=f"ugc:{submission_id}", note=worth.noted(f"submission #{submission_id}"),
+        created_at=ctx.now))
     if posted.duplicate:
         return 0, ()
-    return points, await tiers.change(session, ctx.program, author, posted.old_lifetime, posted.lifetime)
+    bonus = rates.first_action_bonus(author, ctx.now, multiplier.UGC)
+    last = (await ledger.post_many(session, ctx.program.id, bonus))[-1] if bonus else posted
+    return worth.points, await tiers.change(session, ctx.program, author, posted.old_lifetime, last.lifetime)
 
 
 async def _tell(session: AsyncSession, ctx: Context, author: int, key: str,

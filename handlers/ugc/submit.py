@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import targets
+from handlers.campaigns.birthdays import story_campaign
 from handlers.context import Context
 from handlers.engagement import day_bounds, fingerprint, local_day
 from handlers.errors import UserError
@@ -80,6 +81,7 @@ async def _store(session: AsyncSession, ctx: Context, member_id: int, content: D
         "community_id": ctx.community_id, "channel_id": ctx.channel_id, "platform_message_id": ctx.event_id,
         "permalink": permalink if permalink and len(permalink) <= PERMALINK_MAX else None,
         "contest_id": content.contest_id, "text": content.text, "text_hash": content.text_hash,
+        "campaign": story_campaign(ctx.program, content.text),
         "message_id": await _sentiment_row(session, ctx, member_id, content.text), "created_at": ctx.now,
     }
     if media is not None:
