@@ -20,6 +20,7 @@ between loses the message, never repeats it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ from handlers.config_model import MemberDay, Program
 from handlers.contests import inputs
 from handlers.i18n import translate
 from handlers.rewards.expiry import day_start, local_day
-from handlers.timers import Due
+from handlers.timers import Due, StartEndRows
 from storage import campaigns
 from storage.campaigns import ANNOUNCED, MISSED, RUNNING, SCHEDULED, Campaign
 
@@ -69,27 +70,19 @@ def member_day_text(program: Program, day: MemberDay) -> str:
                      zone=program.timezone)
 
 
-class CampaignTimers:
+class CampaignTimers(StartEndRows):
     name = "campaigns"
+    model = Campaign
+    scheduled = SCHEDULED
 
-    def __init__(self, core: Core) -> None:
-        self.core = core
-
-    async def pending(self) -> list[Due]:
-        programs = [p.id for p in self.core.settings.programs]
-        async with self.core.db.unit_of_work() as session:
-            rows = await campaigns.pending(session, programs)
-        return [Due(str(r.id), r.start_at if r.status == SCHEDULED else r.end_at) for r in rows]
+    async def rows(self, session: AsyncSession, programs: list[str]) -> Sequence[Campaign]:
+        return await campaigns.pending(session, programs)
 
     async def fire(self, key: str, now: datetime) -> None:
         campaign_id = int(key)
-        async with self.core.db.unit_of_work() as session:
-            row = await session.get(Campaign, campaign_id)
-            program_id = row.program_id if row is not None else None
-        configured = {p.id: p for p in self.core.settings.programs}
-        if program_id not in configured:
+        program = await self.program_of(campaign_id)
+        if program is None:
             return
-        program = configured[program_id]
         started = await self.core.db.run(lambda s: _start(s, program.id, campaign_id, now))
         if started is not None:
             log.info("campaign started", program=program.id, campaign=campaign_id)

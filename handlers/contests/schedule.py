@@ -13,43 +13,33 @@ message but never the state change or a prize (at-most-once announcements).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.contests import announcements, winners
-from handlers.timers import Due
+from handlers.timers import StartEndRows
 from storage import contests
 from storage.contests import SCHEDULED, Contest
-
-if TYPE_CHECKING:
-    from handlers.core import Core
 
 log = structlog.get_logger(__name__)
 
 
-class ContestTimers:
+class ContestTimers(StartEndRows):
     name = "contests"
+    model = Contest
+    scheduled = SCHEDULED
 
-    def __init__(self, core: Core) -> None:
-        self.core = core
-
-    async def pending(self) -> list[Due]:
-        programs = [p.id for p in self.core.settings.programs]
-        async with self.core.db.unit_of_work() as session:
-            rows = await contests.pending(session, programs)
-        return [Due(str(r.id), r.start_at if r.status == SCHEDULED else r.end_at) for r in rows]
+    async def rows(self, session: AsyncSession, programs: list[str]) -> Sequence[Contest]:
+        return await contests.pending(session, programs)
 
     async def fire(self, key: str, now: datetime) -> None:
         contest_id = int(key)
-        async with self.core.db.unit_of_work() as session:
-            row = await session.get(Contest, contest_id)
-            program_id = row.program_id if row is not None else None
-        if program_id is None or program_id not in {p.id for p in self.core.settings.programs}:
+        program = await self.program_of(contest_id)
+        if program is None:
             return
-        program = self.core.settings.program(program_id)
         opened = await self.core.db.run(lambda s: _open(s, program.id, contest_id, now))
         if opened is not None:
             log.info("contest opened", program=program.id, contest=contest_id)
