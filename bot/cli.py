@@ -111,7 +111,7 @@ def _read(settings: Settings, query: Callable[[AsyncSession], Awaitable[T]]) -> 
     async def main() -> T:
         try:
             await schema.ensure_current(database)
-            async with database.unit_of_work() as session:
+            async with database.unit_of_work(read_only=True) as session:
                 return await query(session)
         finally:
             await database.dispose()

@@ -65,7 +65,7 @@ def _build(settings: Settings, program: Program, period: Period) -> Digest:
     async def main() -> Digest:
         try:
             await schema.ensure_current(database)
-            async with database.unit_of_work() as session:
+            async with database.unit_of_work(read_only=True) as session:
                 return await build(session, program, period, period.end)
         finally:
             await database.dispose()

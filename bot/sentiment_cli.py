@@ -174,7 +174,7 @@ def export(
     async def main() -> list[dict[str, object]]:
         try:
             await schema.ensure_current(database)
-            async with database.unit_of_work() as session:
+            async with database.unit_of_work(read_only=True) as session:
                 return await sentiment_export.collect(session, program, _naive(since), _naive(until))
         finally:
             await database.dispose()

@@ -17,6 +17,13 @@ concurrent insert, SQLite's lock timeout) is rolled back whole, so ``run``
 simply runs the use case again, a bounded number of times with jittered
 backoff: a message is never dropped because two processes met.
 
+A use case that only reads (a digest, a churn ranking, an alert check) runs
+through ``read``: on SQLite it gets a connection of its own, read-only, in a
+deferred transaction, so a report of several seconds reads a WAL snapshot
+while messages go on being written (through the writers' single connection
+it would hold the write lock, and every message, for its seconds). On
+PostgreSQL it is the same pool with the transaction marked READ ONLY.
+
 A lost database (a server restart, a network blip) is ridden out when the
 ``Database`` has ``Patience`` (``engagebot run``; one-shot commands and the
 start-up checks fail at once, in one line). The unit of work that meets the
@@ -41,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import structlog
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -169,6 +176,24 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_reader_setup(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _is_sqlite_file(url: str) -> bool:
+    return url.startswith("sqlite") and ":memory:" not in url and "mode=memory" not in url
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine with the per-backend settings above."""
     if url.startswith("sqlite"):
@@ -199,34 +224,45 @@ class Database:
         self.reach = Reachability(self.engine, patience) if patience is not None else None
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False,
                                             info={"ledger_key": ledger_key})
+        self.reader: AsyncEngine | None = None
+        self._readers = self._sessions
+        if _is_sqlite_file(url):
+            self.reader = create_async_engine(url, pool_size=2, max_overflow=0, pool_timeout=120, **engine_kwargs)
+            _sqlite_reader_setup(self.reader)
+            self._readers = async_sessionmaker(self.reader, expire_on_commit=False, autoflush=False,
+                                               info={"ledger_key": ledger_key})
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        if self.reach is None:
-            async with self._sessions() as session, session.begin():
-                yield session
-            return
-        await self.reach.wait()
+    async def unit_of_work(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction; ``read_only`` for work that writes nothing (see the module docstring)."""
+        if self.reach is not None:
+            await self.reach.wait()
         try:
-            async with self._sessions() as session, session.begin():
+            async with (self._readers if read_only else self._sessions)() as session, session.begin():
+                if read_only and self.dialect == "postgresql":
+                    await session.execute(text("SET TRANSACTION READ ONLY"))
                 yield session
         except Exception as exc:
-            if is_outage(exc):
+            if self.reach is not None and is_outage(exc):
                 self.reach.lose(exc)
             raise
 
+    async def read(self, use_case: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``use_case``, which only reads, in a read-only unit of work (retried like ``run``)."""
+        return await self.run(use_case, read_only=True)
+
     async def run(self, use_case: Callable[[AsyncSession], Awaitable[T]],
-                  attempts: int = RETRY_ATTEMPTS) -> T:
+                  attempts: int = RETRY_ATTEMPTS, *, read_only: bool = False) -> T:
         """Run ``use_case`` in one unit of work, again if it lost a race (at most ``attempts``
         times) or, with patience, the database (until it is back)."""
         races = 0
         while True:
             try:
-                return await self._once(use_case)
+                return await self._once(use_case, read_only)
             except Exception as exc:
                 if self.reach is not None and not self.reach.closed and is_outage(exc):
                     continue
@@ -235,11 +271,13 @@ class Database:
                     raise
             await asyncio.sleep(random.uniform(0.0, 0.005 * 2**races))
 
-    async def _once(self, use_case: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        async with self.unit_of_work() as session:
+    async def _once(self, use_case: Callable[[AsyncSession], Awaitable[T]], read_only: bool) -> T:
+        async with self.unit_of_work(read_only=read_only) as session:
             return await use_case(session)
 
     async def dispose(self) -> None:
         if self.reach is not None:
             await self.reach.close()
+        if self.reader is not None:
+            await self.reader.dispose()
         await self.engine.dispose()

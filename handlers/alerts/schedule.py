@@ -63,7 +63,7 @@ class AlertTimers:
             return
         window = Window.at(now, program.alerts.baseline_hours)
         await rollup.refresh(db, program.id, window)
-        actions = await db.run(lambda session: assess(session, program, window))
+        actions = await db.read(lambda session: assess(session, program, window))
 
         async def commit(session: AsyncSession) -> list[Notice]:
             if not await alerts.claim_check(session, program.id, previous, now):

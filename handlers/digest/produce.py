@@ -30,5 +30,5 @@ async def render(core: Core, program: Program, period: Period, now: datetime) ->
     renderer = core.renderer
     if renderer is None:
         raise NoRenderer("no digest renderer is attached to the core")
-    digest: Digest = await core.db.run(lambda session: build(session, program, period, now))
+    digest: Digest = await core.db.read(lambda session: build(session, program, period, now))
     return await asyncio.to_thread(renderer, digest)
