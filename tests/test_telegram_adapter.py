@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
@@ -73,6 +74,21 @@ async def start_harness(fake: FakeTelegram, settings: Settings, tmp_path) -> Har
     harness = Harness(fake, core, settings)
     await harness.start()
     return harness
+
+
+@asynccontextmanager
+async def alice_harness(settings_for_port: Callable[[int], Settings], tmp_path) -> AsyncIterator[Harness]:
+    """A harness with Alice in the fake chat, on the settings made for the fake's port; stopped after."""
+    fake = FakeTelegram(CHAT)
+    fake.add_user(ALICE, "alice")
+    await fake.start()
+    h = await start_harness(fake, settings_for_port(fake.port), tmp_path)
+    try:
+        yield h
+    finally:
+        await h.stop()
+        await fake.stop()
+        await h.core.db.dispose()
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from handlers.config_model import Community, Program, Rules, Settings, TelegramS
 from handlers.context import Actor, Context
 from handlers.engagement import IncomingMessage
 from storage.member_campaigns import WinbackNudge, WinbackOptOut
-from tests.fakes.telegram_api import FakeTelegram
-from tests.test_telegram_adapter import ALICE, CHAT, Harness, start_harness
+from tests.test_telegram_adapter import ALICE, CHAT, Harness, alice_harness
 from tests.test_telegram_ugc_contests import Clock, answered, private, scheduler_of
 
 
@@ -40,14 +39,8 @@ def settings_for(api_port: int) -> Settings:
 
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    fake = FakeTelegram(CHAT)
-    fake.add_user(ALICE, "alice")
-    await fake.start()
-    h = await start_harness(fake, settings_for(fake.port), tmp_path)
-    yield h
-    await h.stop()
-    await fake.stop()
-    await h.core.db.dispose()
+    async with alice_harness(settings_for, tmp_path) as h:
+        yield h
 
 
 async def test_nudge_dm_has_a_stop_button_whose_press_opts_out(harness: Harness) -> None:
