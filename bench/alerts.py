@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -42,13 +40,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from handlers.alerts.schedule import AlertTimers  # noqa: E402
-from handlers.config_model import AlertSettings, Community, Program, Settings  # noqa: E402
-from handlers.core import Core  # noqa: E402
-from storage.database import Database  # noqa: E402
-from storage.models import Base  # noqa: E402
+from bench import fill
+from handlers.alerts.schedule import AlertTimers
+from handlers.config_model import AlertSettings, Community, Program, Settings
+from handlers.core import Core
+from storage.database import Database
+from storage.models import Base
 
 END = datetime(2026, 5, 1, 9, 17, 23)  # the first check; not on a whole hour, as a real clock is not
 WINDOW = timedelta(hours=169)
@@ -59,7 +58,6 @@ MEMBERS = 5_000
 PROGRAM = Program(id="bench", name="Bench",
                   communities=(Community(platform="discord", id=GUILD, name="Bench"),),
                   alerts=AlertSettings(enabled=True))
-DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 LABELS = ("negative", "neutral", "positive")
 TEXTS = ("love the new coffee flavour", "shipping was slow again this week",
          "the app keeps crashing on login", "great event yesterday thanks team",
@@ -115,45 +113,11 @@ def rows_identities() -> Iterator[tuple[object, ...]]:
         yield m, "discord", str(m), f"member {m}", None, m
 
 
-def _sqlite_value(value: object) -> object:
-    return value.isoformat(sep=" ") if isinstance(value, datetime) else value
-
-
-def fill_sqlite(path: str, data: Data) -> None:
-    """executemany on the sqlite3 module directly: the fastest way SQLite takes many rows."""
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.executemany("INSERT INTO members (id, created_at) VALUES (?, ?)",
-                   ((m, _sqlite_value(at)) for m, at in rows_members()))
-    db.executemany("INSERT INTO identities (id, platform, platform_user_id, display_name, username, "
-                   "member_id) VALUES (?, ?, ?, ?, ?, ?)", rows_identities())
-    marks = ", ".join("?" * len(MESSAGE_COLUMNS))
-    rows = data.rows(0, data.index_at(END), END)
-    db.executemany(f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) VALUES ({marks})",
-                   (tuple(_sqlite_value(c) for c in row) for row in rows))
-    db.execute("ANALYZE")
-    db.commit()
-    db.close()
-
-
-async def fill_postgresql(database: Database, schema: str, data: Data) -> None:
-    """COPY through asyncpg, the bulk path PostgreSQL offers."""
-    async with database.engine.begin() as conn:
-        raw = (await conn.get_raw_connection()).driver_connection
-        assert raw is not None
-        for table, columns, rows in (("members", ("id", "created_at"), rows_members()),
-                                     ("identities", ("id", "platform", "platform_user_id", "display_name",
-                                                     "username", "member_id"), rows_identities()),
-                                     ("messages", MESSAGE_COLUMNS, data.rows(0, data.index_at(END), END))):
-            await raw.copy_records_to_table(table, records=list(rows), columns=list(columns),
-                                            schema_name=schema)
-    async with database.engine.connect() as conn:
-        await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text("VACUUM ANALYZE"))
-
-
-async def create_schema(database: Database) -> None:
-    async with database.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+def tables(data: Data) -> list[fill.Table]:
+    return [("members", ("id", "created_at"), rows_members()),
+            ("identities", ("id", "platform", "platform_user_id", "display_name", "username", "member_id"),
+             rows_identities()),
+            ("messages", MESSAGE_COLUMNS, data.rows(0, data.index_at(END), END))]
 
 
 async def empty_alert_tables(database: Database) -> None:
@@ -228,9 +192,9 @@ async def bench_sqlite(args: argparse.Namespace, data: Data) -> None:
     path = f"{tempfile.mkdtemp()}/alerts.db"
     database = Database(f"sqlite+aiosqlite:///{path}")
     started = time.perf_counter()
-    await create_schema(database)
+    await fill.create_schema(database)
     await database.dispose()
-    await asyncio.to_thread(fill_sqlite, path, data)
+    await asyncio.to_thread(fill.fill_sqlite, path, tables(data))
     fill_s = time.perf_counter() - started
     first, later = await time_checks(database, data, args.runs, args.steady)
     report("sqlite", data.index_at(END), fill_s, first, later, await incidents(database))
@@ -238,24 +202,12 @@ async def bench_sqlite(args: argparse.Namespace, data: Data) -> None:
 
 
 async def bench_postgresql(args: argparse.Namespace, data: Data) -> None:
-    url = os.environ.get("ENGAGEBOT_BENCH_POSTGRES_URL", DEFAULT_PG)
-    schema = f"engagebot_alerts_bench_{os.getpid()}"
-    admin = Database(url)
-    async with admin.engine.begin() as conn:
-        await conn.execute(text(f"CREATE SCHEMA {schema}"))
-    database = Database(url, connect_args={"server_settings": {"search_path": schema}})
-    try:
+    async with fill.postgresql_schema("engagebot_alerts_bench") as (database, schema):
         started = time.perf_counter()
-        await create_schema(database)
-        await fill_postgresql(database, schema, data)
+        await fill.fill_postgresql(database, schema, tables(data))
         fill_s = time.perf_counter() - started
         first, later = await time_checks(database, data, args.runs, args.steady)
         report("postgresql", data.index_at(END), fill_s, first, later, await incidents(database))
-    finally:
-        await database.dispose()
-        async with admin.engine.begin() as conn:
-            await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        await admin.dispose()
 
 
 async def main() -> None:

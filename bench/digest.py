@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -54,15 +53,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
 
-from handlers.config_model import Community, Program  # noqa: E402
-from handlers.digest import sections  # noqa: E402
-from handlers.digest.build import build  # noqa: E402
-from handlers.digest.model import Period, Section  # noqa: E402
-from handlers.digest.sections import SectionBuilder  # noqa: E402
-from storage.database import Database  # noqa: E402
-from storage.models import Base  # noqa: E402
+from bench import fill
+from handlers.config_model import Community, Program
+from handlers.digest import sections
+from handlers.digest.build import build
+from handlers.digest.model import Period, Section
+from handlers.digest.sections import SectionBuilder
+from storage.database import Database
 
 END = datetime(2026, 5, 1)
 DAYS = 60
@@ -71,7 +69,6 @@ PROGRAM = Program(id="bench", name="Bench", timezone=TIMEZONE,
                   communities=(Community(platform="discord", id="1001", name="Bench Discord"),
                                Community(platform="telegram", id="-1002002", name="Bench Telegram")))
 COMMUNITY = {"discord": "1001", "telegram": "-1002002"}
-DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 ENGLISH = ("love the new coffee flavour", "shipping was slow again this week", "the app keeps crashing on login",
            "great event yesterday thanks team", "when does the next contest start", "the rewards store is empty",
            "customer support answered fast", "price went up and quality went down", "my order arrived broken",
@@ -160,47 +157,15 @@ BALANCES = ("INSERT INTO balances (program_id, member_id, balance, lifetime) "
             "SELECT program_id, member_id, CASE WHEN sum(delta) > 0 THEN sum(delta) ELSE 0 END, sum(lifetime_delta) "
             "FROM ledger_entries "
             "GROUP BY program_id, member_id")
-PROGRAM_ROW = "INSERT INTO programs (id, head_hash, entry_count) VALUES ('bench', :hash, 0)"
+PROGRAM_ROW = "INSERT INTO programs (id, head_hash, entry_count) VALUES ('bench', '" + "0" * 64 + "', 0)"
 
 
-def fill_sqlite(path: str, data: Data) -> None:
-    """executemany on the sqlite3 module directly: the fastest way SQLite takes a million rows."""
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute(PROGRAM_ROW.replace(":hash", "'" + "0" * 64 + "'"))
-    db.executemany("INSERT INTO members (id, created_at) VALUES (?, ?)", rows_members(data.members))
-    db.executemany("INSERT INTO identities (id, platform, platform_user_id, display_name, username, member_id) "
-                   "VALUES (?, ?, ?, ?, ?, ?)", rows_identities(data))
-    for table, columns, rows in (("messages", MESSAGE_COLUMNS, data.messages()),
-                                 ("ledger_entries", LEDGER_COLUMNS, data.ledger())):
-        db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                       (tuple(c.isoformat(sep=" ") if isinstance(c, datetime) else c for c in row) for row in rows))
-    db.execute(BALANCES)
-    db.execute("ANALYZE")
-    db.commit()
-    db.close()
-
-
-async def fill_postgresql(database: Database, schema: str, data: Data) -> None:
-    """COPY through asyncpg, the bulk path PostgreSQL offers."""
-    async with database.engine.begin() as conn:
-        raw = (await conn.get_raw_connection()).driver_connection
-        assert raw is not None
-        await conn.execute(text(PROGRAM_ROW), {"hash": "0" * 64})
-        for table, columns, rows in (("members", ("id", "created_at"), rows_members(data.members)),
-                                     ("identities", ("id", "platform", "platform_user_id", "display_name",
-                                                     "username", "member_id"), rows_identities(data)),
-                                     ("messages", MESSAGE_COLUMNS, data.messages()),
-                                     ("ledger_entries", LEDGER_COLUMNS, data.ledger())):
-            await raw.copy_records_to_table(table, records=list(rows), columns=list(columns), schema_name=schema)
-        await conn.execute(text(BALANCES))
-    async with database.engine.connect() as conn:
-        await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text("VACUUM ANALYZE"))
-
-
-async def create_schema(database: Database) -> None:
-    async with database.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+def tables(data: Data) -> list[fill.Table]:
+    return [("members", ("id", "created_at"), rows_members(data.members)),
+            ("identities", ("id", "platform", "platform_user_id", "display_name", "username", "member_id"),
+             rows_identities(data)),
+            ("messages", MESSAGE_COLUMNS, data.messages()),
+            ("ledger_entries", LEDGER_COLUMNS, data.ledger())]
 
 
 @dataclass
@@ -264,32 +229,22 @@ async def bench_sqlite(data_args: argparse.Namespace) -> None:
     database = Database(f"sqlite+aiosqlite:///{path}")
     if not Path(path).exists() or Path(path).stat().st_size == 0:
         started = time.perf_counter()
-        await create_schema(database)
+        await fill.create_schema(database)
         await database.dispose()
-        await asyncio.to_thread(fill_sqlite, path, Data(data_args.messages, data_args.members))
+        data = Data(data_args.messages, data_args.members)
+        await asyncio.to_thread(fill.fill_sqlite, path, tables(data), [PROGRAM_ROW], [BALANCES])
         fill_s = time.perf_counter() - started
     report("sqlite", fill_s, await time_builds(database, data_args.runs))
     await database.dispose()
 
 
 async def bench_postgresql(data_args: argparse.Namespace) -> None:
-    url = os.environ.get("ENGAGEBOT_BENCH_POSTGRES_URL", DEFAULT_PG)
-    schema = f"engagebot_digest_bench_{os.getpid()}"
-    admin = Database(url)
-    async with admin.engine.begin() as conn:
-        await conn.execute(text(f"CREATE SCHEMA {schema}"))
-    database = Database(url, connect_args={"server_settings": {"search_path": schema}})
-    try:
+    async with fill.postgresql_schema("engagebot_digest_bench") as (database, schema):
         started = time.perf_counter()
-        await create_schema(database)
-        await fill_postgresql(database, schema, Data(data_args.messages, data_args.members))
+        data = Data(data_args.messages, data_args.members)
+        await fill.fill_postgresql(database, schema, tables(data), [PROGRAM_ROW], [BALANCES])
         fill_s = time.perf_counter() - started
         report("postgresql", fill_s, await time_builds(database, data_args.runs))
-    finally:
-        await database.dispose()
-        async with admin.engine.begin() as conn:
-            await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        await admin.dispose()
 
 
 async def main() -> None:
