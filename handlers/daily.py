@@ -1,4 +1,4 @@
-"""Timed work that runs once a local day per program (birthdays, win-back nudges).
+"""Timed work that runs once a local day per program (points expiry, birthdays, win-back nudges).
 
 The timed row is the last local day a program's run completed (a
 ``runtime_state`` mark); it falls due at the start of the next day in the
@@ -10,16 +10,28 @@ idempotent itself, so a late or duplicate timer runs nothing twice.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from handlers.config_model import Program
-from handlers.rewards.expiry import NEVER_RAN, day_start, local_day
 from handlers.timers import Due
 from storage import runtime_state
 
 if TYPE_CHECKING:
     from handlers.core import Core
+
+# Due at once for a program that never ran (the scheduler runs rows already due at start-up).
+NEVER_RAN = datetime(1970, 1, 1)
+
+
+def day_start(day: date, zone: str) -> datetime:
+    """Local midnight starting ``day``, as naive UTC."""
+    return datetime.combine(day, time(), ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
+
+
+def local_day(moment: datetime, zone: str) -> date:
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
 
 
 class DailyTimers:

@@ -41,8 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Balance, Base, BigId, KeyValue, LedgerEntry, Member
-from storage.upsert import insert_for
+from storage.models import Balance, Base, BigId, LedgerEntry, Member
 
 CONFIG, MODERATOR = "config", "moderator"
 PENDING, FULFILLED, REJECTED = "pending", "fulfilled", "rejected"
@@ -271,23 +270,6 @@ async def warned(session: AsyncSession, program_id: str, member_ids: Sequence[in
 async def record_warnings(session: AsyncSession, rows: list[ExpiryWarning]) -> None:
     session.add_all(rows)
     await session.flush()
-
-
-def _expiry_key(program_id: str) -> str:
-    return f"expiry:done:{program_id}"
-
-
-async def expiry_done(session: AsyncSession, program_id: str) -> date | None:
-    """The last day the program's expiry run completed."""
-    value = await session.scalar(select(KeyValue.value).where(KeyValue.key == _expiry_key(program_id)))
-    return date.fromisoformat(value) if value else None
-
-
-async def mark_expiry_done(session: AsyncSession, program_id: str, day: date) -> None:
-    stmt = insert_for(session, KeyValue.__table__).values(key=_expiry_key(program_id), value=day.isoformat())
-    # ISO dates order as text: a late writer with an older day never moves the mark back.
-    await session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stmt.excluded.value},
-                                                     where=KeyValue.value < stmt.excluded.value))
 
 
 @dataclass(frozen=True)

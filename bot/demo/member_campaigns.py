@@ -27,8 +27,8 @@ from handlers.campaigns.birthdays import CAMPAIGN, shown
 from handlers.config_model import Program, Settings
 from handlers.context import Actor, Context
 from handlers.core import Core
+from handlers.daily import day_start
 from handlers.replies import Button, TierChanged
-from handlers.rewards.expiry import day_start
 from storage import member_campaigns as store
 from storage import members
 from storage.ugc import UgcSubmission

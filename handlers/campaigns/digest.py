@@ -16,9 +16,9 @@ from handlers.campaigns import member_days
 from handlers.campaigns.multiplier import shown
 from handlers.config_model import MemberDay, Program
 from handlers.contests import inputs
+from handlers.daily import local_day
 from handlers.digest.model import Period, Section
 from handlers.i18n import translate
-from handlers.rewards.expiry import local_day
 from storage import campaigns
 
 COLUMNS = ("campaign", "when", "multiplier", "points", "members")

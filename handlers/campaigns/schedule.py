@@ -31,8 +31,8 @@ from handlers.campaigns import member_days
 from handlers.campaigns.multiplier import shown
 from handlers.config_model import MemberDay, Program
 from handlers.contests import inputs
+from handlers.daily import day_start, local_day
 from handlers.i18n import translate
-from handlers.rewards.expiry import day_start, local_day
 from handlers.timers import Due, StartEndRows
 from storage import campaigns
 from storage.campaigns import ANNOUNCED, MISSED, RUNNING, SCHEDULED, Campaign

@@ -37,9 +37,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import tiers, validation
 from handlers.config_model import Program, Tier
+from handlers.daily import NEVER_RAN, day_start, local_day
 from handlers.i18n import translate
 from handlers.replies import Event, Notify, TierChanged
-from handlers.rewards.expiry import NEVER_RAN, day_start, local_day
 from handlers.tiers import ROLLING, effective
 from handlers.timers import Due
 from storage import ledger, locks, members, runtime_state

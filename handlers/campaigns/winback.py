@@ -34,12 +34,11 @@ from handlers import targets, tiers, validation
 from handlers.churn.score import risks
 from handlers.config_model import Program
 from handlers.context import Context
-from handlers.daily import DailyTimers
+from handlers.daily import DailyTimers, local_day
 from handlers.experiments import assign
 from handlers.experiments.variants import WINBACK_NUDGE
 from handlers.i18n import translate
 from handlers.replies import Button, Event, Notify, Reply
-from handlers.rewards.expiry import local_day
 from storage import ledger, locks, members, referrals
 from storage import member_campaigns as store
 from storage.ledger import Posting

@@ -6,9 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.churn.score import ranking
 from handlers.config_model import Program
+from handlers.daily import local_day
 from handlers.digest.model import Period, Section
 from handlers.i18n import translate
-from handlers.rewards.expiry import local_day
 from storage import members
 
 TOP = 10

@@ -33,7 +33,8 @@ from handlers.churn.model import (
     streak_factor,
 )
 from handlers.config_model import Program
-from handlers.rewards.expiry import cuts, local_day, plan
+from handlers.daily import local_day
+from handlers.rewards.expiry import cuts, plan
 from storage import churn, rewards
 from storage.churn import Streak
 

@@ -26,9 +26,9 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.config_model import NpsSettings, Program
+from handlers.daily import NEVER_RAN, local_day
 from handlers.nps.survey import question
 from handlers.replies import Notify
-from handlers.rewards.expiry import NEVER_RAN, local_day
 from handlers.timers import Due
 from storage import nps, runtime_state
 from storage.models import KeyValue

@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import targets, textnorm, tiers
 from handlers.config_model import Program
 from handlers.context import Context
+from handlers.daily import local_day
 from handlers.engagement import fingerprint
 from handlers.errors import UserError
 from handlers.i18n import translate
 from handlers.replies import Button, Event, Reply
-from handlers.rewards.expiry import local_day
 from handlers.validation import has_lone_surrogate
 from storage import engagement, ledger, locks, nps
 from storage.ledger import Posting

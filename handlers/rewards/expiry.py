@@ -25,40 +25,24 @@ expire.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.config_model import Program
+from handlers.daily import DailyTimers, day_start
 from handlers.i18n import translate
 from handlers.replies import Notify
-from handlers.timers import Due
 from storage import ledger, locks, members, rewards
 from storage.ledger import Posting
 from storage.models import Reason
 from storage.rewards import WARN_1D, WARN_7D, ExpiryWarning, Flow
 
-if TYPE_CHECKING:
-    from handlers.core import Core
-
 log = structlog.get_logger(__name__)
-# Due at once for a program that never ran (the scheduler runs rows already due at start-up).
-NEVER_RAN = datetime(1970, 1, 1)
 CHUNK = 200
 WARN_DAYS = 7
-
-
-def day_start(day: date, zone: str) -> datetime:
-    """Local midnight starting ``day``, as naive UTC."""
-    return datetime.combine(day, time(), ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
-
-
-def local_day(moment: datetime, zone: str) -> date:
-    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
 
 
 def cuts(day: date, days: int, zone: str) -> list[datetime]:
@@ -131,36 +115,17 @@ def warning_text(program: Program, expiring: list[tuple[date, int]]) -> str:
     return "\n".join(lines)
 
 
-class ExpiryTimers:
-    """One timed row per program with expiry on: its next day to run (see the module docstring)."""
+class ExpiryTimers(DailyTimers):
+    """One timed row per program with expiry on: its next day to run (see the module docstring).
+    Only the current day runs; the closed form covers any days missed."""
 
     name = "expiry"
 
-    def __init__(self, core: Core) -> None:
-        self.core = core
+    def enabled(self, program: Program) -> bool:
+        return program.points_expiry_days is not None
 
-    def _programs(self) -> dict[str, Program]:
-        return {p.id: p for p in self.core.settings.programs if p.points_expiry_days is not None}
-
-    async def pending(self) -> list[Due]:
-        programs = self._programs()
-        due = []
-        async with self.core.db.unit_of_work() as session:
-            for program in programs.values():
-                done = await rewards.expiry_done(session, program.id)
-                at = NEVER_RAN if done is None else day_start(done + timedelta(days=1), program.timezone)
-                due.append(Due(program.id, at))
-        return due
-
-    async def fire(self, key: str, now: datetime) -> None:
-        program = self._programs().get(key)
-        if program is None:
-            return
-        day = local_day(now, program.timezone)
+    async def run_day(self, program: Program, day: date, now: datetime) -> None:
         db = self.core.db
-        done = await db.run(lambda s: rewards.expiry_done(s, program.id))
-        if done is not None and done >= day:
-            return
         holders = await db.run(lambda s: rewards.holders(s, program.id))
         warned = 0
         for start in range(0, len(holders), CHUNK):
@@ -169,5 +134,4 @@ class ExpiryTimers:
             warned += len(notices)
             for notice in notices:
                 await self.core.notify(notice)
-        await db.run(lambda s: rewards.mark_expiry_done(s, program.id, day))
         log.info("points expiry ran", program=program.id, day=day.isoformat(), members=len(holders), warned=warned)
