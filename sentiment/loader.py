@@ -12,7 +12,8 @@ from sentiment.scoring import Scorer
 
 
 def load(backend: str, model: str | None = None, batch_size: int = 64) -> Scorer:
-    """``onnx``: the shipped int8 model, or an exported one at ``model``;
+    """``onnx``: the shipped int8 models (English, and Chinese routed to its own), or an exported one
+    at ``model``;
     ``transformers``: a Hugging Face model id or local path (needs the hf extra)."""
     if backend == "transformers":
         if not model:
@@ -22,6 +23,6 @@ def load(backend: str, model: str | None = None, batch_size: int = 64) -> Scorer
         return Scorer(TransformersBackend(model), batch_size)
     if backend != "onnx":
         raise ValueError(f"unknown sentiment backend {backend!r}; use onnx or transformers")
-    from sentiment.onnx_backend import SHIPPED, OnnxBackend
+    from sentiment.onnx_backend import SHIPPED, shipped_scorer
 
-    return Scorer(OnnxBackend(Path(model) if model else SHIPPED), batch_size)
+    return shipped_scorer(Path(model) if model else SHIPPED, batch_size)

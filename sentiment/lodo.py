@@ -35,10 +35,13 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 
 def held_out_figures(model_dir: Path, rows: list[data.Example], limit: int) -> dict[str, float]:
-    from sentiment.hf_backend import TransformersBackend
+    """Scored as it would ship: the int8 ONNX export, cut and tokenized as at run time."""
+    from sentiment import export
+    from sentiment.onnx_backend import OnnxBackend
 
+    export.ship(model_dir, model_dir / "onnx", model_dir / "model.fp32.onnx")
     sample = random.Random(7).sample(rows, min(limit, len(rows)))
-    scorer = Scorer(TransformersBackend(str(model_dir), max_length=128), gate_languages=False)
+    scorer = Scorer(OnnxBackend(model_dir / "onnx"), gate_languages=False)
     result = evaluate(scorer, [e.text for e in sample], [e.label for e in sample], binary=True)
     return {"n": result.report.n, **figures(result)}
 

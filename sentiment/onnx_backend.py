@@ -10,7 +10,8 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from sentiment.scoring import softmax
+from sentiment.scoring import Scorer, softmax
+from sentiment.truncate import head_tail
 
 SHIPPED = Path(__file__).resolve().parent / "model"
 SUB_BATCH = 8
@@ -38,8 +39,9 @@ class OnnxBackend:
         self.version: str = info["version"]
         self.languages: frozenset[str] | None = frozenset(info["languages"])
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(info["max_length"])
+        self.tokenizer.no_truncation()
         self.tokenizer.no_padding()
+        self.max_length: int = info["max_length"]
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         # Idle intra-op threads otherwise busy-wait for the next operator: on a small machine they
@@ -50,10 +52,21 @@ class OnnxBackend:
                                             providers=["CPUExecutionProvider"])
 
     def encode(self, texts: list[str]) -> list[list[int]]:
-        return [e.ids for e in self.tokenizer.encode_batch(texts)]
+        return [head_tail(e.ids, self.max_length) for e in self.tokenizer.encode_batch(texts)]
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         probs = np.empty((len(texts), 3), dtype=np.float32)
         for rows, ids, mask in padded_chunks(self.encode(texts)):
             probs[rows] = softmax(self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0])
         return probs
+
+
+def shipped_scorer(model_dir: Path = SHIPPED, batch_size: int = 64, threads: int = 0) -> Scorer:
+    """The model in ``model_dir``, with the languages that its ``routes.json`` (when present) sends to
+    the models in its subfolders: ``{"zh": "zh", "mixed": "zh"}``. The routes live in their own file
+    so that exporting either model again leaves them be."""
+    path = model_dir / "routes.json"
+    named: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    routed = {sub: OnnxBackend(model_dir / sub, threads=threads) for sub in set(named.values())}
+    routes = {language: routed[sub] for language, sub in named.items()}
+    return Scorer(OnnxBackend(model_dir, threads=threads), batch_size, routes=routes)

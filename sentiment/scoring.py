@@ -3,11 +3,15 @@
 Text the model cannot judge (nothing but emoji, links or mentions; empty after
 cleaning; a language it was not trained for) gets the label ``unscored``
 instead of a confident-looking guess. Scoring never raises for odd input.
+
+A scorer may route languages to other models (``routes``): no one small model
+is best at both English tweets and Chinese reviews of any topic. Each score
+names the model that judged it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,14 +50,20 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 class Scorer:
-    def __init__(self, backend: Backend, batch_size: int = 64, gate_languages: bool = True) -> None:
+    def __init__(self, backend: Backend, batch_size: int = 64, gate_languages: bool = True,
+                 routes: Mapping[str, Backend] | None = None) -> None:
         self.backend = backend
         self.batch_size = batch_size
         self.gate_languages = gate_languages
+        self.routes = dict(routes or {})
 
     @property
     def version(self) -> str:
-        return self.backend.version
+        """The default model's version, then each routed language's: ``a`` or ``a+zh:b+mixed:b``."""
+        return "+".join([self.backend.version, *(f"{lang}:{b.version}" for lang, b in sorted(self.routes.items()))])
+
+    def backend_for(self, language: str) -> Backend:
+        return self.routes.get(language, self.backend)
 
     def _eligible(self, text: str) -> tuple[str, str | None]:
         """(language, normalised text or None when unscorable)."""
@@ -62,7 +72,7 @@ class Scorer:
         clean = normalize(text)
         language = detect(clean)
         supported = self.backend.languages
-        if self.gate_languages and supported is not None and language not in supported:
+        if self.gate_languages and supported is not None and language not in supported | self.routes.keys():
             return language, None
         return language, clean
 
@@ -71,17 +81,22 @@ class Scorer:
         lot) are judged once: the result depends on nothing but the text."""
         distinct = list(dict.fromkeys(t if isinstance(t, str) else "" for t in texts))
         prepared = [self._eligible(t) for t in distinct]
-        todo = [i for i, (_, clean) in enumerate(prepared) if clean is not None]
+        groups: dict[int, list[int]] = {}
+        for i, (language, clean) in enumerate(prepared):
+            if clean is not None:
+                groups.setdefault(id(self.backend_for(language)), []).append(i)
         probs: dict[int, np.ndarray] = {}
-        for start in range(0, len(todo), self.batch_size):
-            chunk = todo[start : start + self.batch_size]
-            result = self.backend.probabilities([prepared[i][1] or "" for i in chunk])
-            probs.update(zip(chunk, result, strict=True))
+        for todo in groups.values():
+            backend = self.backend_for(prepared[todo[0]][0])
+            for start in range(0, len(todo), self.batch_size):
+                chunk = todo[start : start + self.batch_size]
+                probs.update(zip(chunk, backend.probabilities([prepared[i][1] or "" for i in chunk]), strict=True))
         scores = {}
         for i, (language, _) in enumerate(prepared):
             p = probs.get(i)
-            scores[distinct[i]] = Score(UNSCORED, None, None, None, language, self.version) if p is None else \
-                Score(LABELS[int(np.argmax(p))], float(p[0]), float(p[1]), float(p[2]), language, self.version)
+            version = self.backend_for(language).version
+            scores[distinct[i]] = Score(UNSCORED, None, None, None, language, version) if p is None else \
+                Score(LABELS[int(np.argmax(p))], float(p[0]), float(p[1]), float(p[2]), language, version)
         return [scores[t if isinstance(t, str) else ""] for t in texts]
 
 
