@@ -1,17 +1,17 @@
-"""The shipped model: loads offline, scores sensibly, survives bad input."""
+"""The shipped models: load offline, score sensibly, survive bad input; Chinese goes to its own."""
 
 from __future__ import annotations
 
 import pytest
 
 from sentiment.normalize import normalize
-from sentiment.onnx_backend import OnnxBackend
+from sentiment.onnx_backend import shipped_scorer
 from sentiment.scoring import Scorer
 
 
 @pytest.fixture(scope="module")
 def scorer() -> Scorer:
-    return Scorer(OnnxBackend(), batch_size=8)
+    return shipped_scorer(batch_size=8)
 
 
 def test_normalisation_matches_training_conventions() -> None:
@@ -37,6 +37,18 @@ def test_languages_reported(scorer: Scorer) -> None:
     assert (english.language, chinese.language, arabic.language) == ("en", "zh", "ar")
     assert arabic.label == "unscored" and arabic.p_positive is None
     assert english.model_version.startswith("minilm-l6-en-zh")
+    assert chinese.model_version.startswith("e5s-l6-en-zh")
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("这本小说的结局让人失望，翻译也很生硬", "negative"),  # books: a topic of its own
+    ("师傅上门安装很专业，热水器用了一个月很满意", "positive"),
+    ("今天的 event 太棒了，谢谢大家", "positive"),
+    ("The new update is 垃圾, crashes every time", "negative"),
+])
+def test_chinese_and_mixed_go_to_the_multilingual_model(scorer: Scorer, text: str, label: str) -> None:
+    (score,) = scorer.score([text])
+    assert (score.label, score.model_version[:3]) == (label, "e5s")
 
 
 @pytest.mark.parametrize("text", ["", "   ", "https://example.com", "@someone", "\x00\x07\x1b"])
