@@ -160,34 +160,26 @@ def _describe(exc: BaseException) -> str:
     return f"{type(origin).__name__}: {text[0]}" if text else type(origin).__name__
 
 
-def _sqlite_setup(engine: AsyncEngine) -> None:
+# The writers' connection: WAL, and BEGIN IMMEDIATE (see the module docstring). The readers' own
+# connection: query_only, and a deferred BEGIN, so a long read is a WAL snapshot that takes no lock.
+WRITER = (("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"), "BEGIN IMMEDIATE")
+READER = (("busy_timeout=30000", "query_only=ON"), "BEGIN")
+
+
+def _sqlite_setup(engine: AsyncEngine, role: tuple[tuple[str, ...], str]) -> None:
+    pragmas, begin = role
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _sqlite_reader_setup(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA query_only=ON")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(begin)
 
 
 def _is_sqlite_file(url: str) -> bool:
@@ -201,7 +193,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", 120)
         engine = create_async_engine(url, **kwargs)
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, WRITER)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
@@ -228,7 +220,7 @@ class Database:
         self._readers = self._sessions
         if _is_sqlite_file(url):
             self.reader = create_async_engine(url, pool_size=2, max_overflow=0, pool_timeout=120, **engine_kwargs)
-            _sqlite_reader_setup(self.reader)
+            _sqlite_setup(self.reader, READER)
             self._readers = async_sessionmaker(self.reader, expire_on_commit=False, autoflush=False,
                                                info={"ledger_key": ledger_key})
 
