@@ -67,26 +67,12 @@ def multiplier_value(raw: object, maximum: Decimal) -> Decimal:
     return value
 
 
-def _times(ctx: Context, start: object, end: object) -> tuple[datetime, datetime]:
-    """Start and end as naive UTC; a start earlier in the current minute counts as now."""
-    zone = ctx.program.timezone
-    start_at = inputs.moment(start, ctx.now, zone)
-    if start_at < ctx.now.replace(second=0, microsecond=0):
-        raise UserError("error.campaign_start_past", start=inputs.shown_time(start_at, zone),
-                        now=inputs.shown_time(ctx.now, zone))
-    start_at = max(start_at, ctx.now)
-    end_at = inputs.moment(end, ctx.now, zone)
-    if end_at <= start_at:
-        raise UserError("error.campaign_end_before_start", start=inputs.shown_time(start_at, zone),
-                        end=inputs.shown_time(end_at, zone))
-    return start_at, end_at
-
-
 def draft(ctx: Context, kind: object, start: object, end: object, multiplier: object, scope: object,
           title: object) -> Draft:
     """Every argument of ``/campaign create`` checked, in the order the command lists them."""
     chosen = _choice(kind, KINDS, "error.campaign_bad_kind")
-    start_at, end_at = _times(ctx, start, end)
+    start_at, end_at = inputs.window(start, end, ctx.now, ctx.program.timezone, "error.campaign_start_past",
+                                     "error.campaign_end_before_start")
     factor = multiplier_value(multiplier, ctx.program.campaigns.max_multiplier)
     covered = _choice(scope, CAMPAIGN_SCOPES, "error.campaign_bad_scope")
     if title is None or str(title).strip() == "":

@@ -66,6 +66,21 @@ def shown_time(moment_utc: datetime, zone: str) -> str:
     return f"{local:%Y-%m-%d %H:%M} {zone}"
 
 
+def window(start: object, end: object, now: datetime, zone: str, past_key: str,
+           order_key: str) -> tuple[datetime, datetime]:
+    """Start and end as naive UTC, for anything that opens and closes (a contest, a campaign). A
+    start earlier in the current minute counts as now, so typing this minute's "HH:MM" works like
+    "now"; ``past_key`` and ``order_key`` name the errors for an earlier start and an end not after it."""
+    start_at = moment(start, now, zone)
+    if start_at < now.replace(second=0, microsecond=0):
+        raise UserError(past_key, start=shown_time(start_at, zone), now=shown_time(now, zone))
+    start_at = max(start_at, now)
+    end_at = moment(end, now, zone)
+    if end_at <= start_at:
+        raise UserError(order_key, start=shown_time(start_at, zone), end=shown_time(end_at, zone))
+    return start_at, end_at
+
+
 def text_field(raw: object, field: str, maximum: int, *, one_line: bool) -> str:
     """A title or description: control characters dropped, spacing tidied, 1 to ``maximum`` characters."""
     text = str(raw or "")

@@ -45,29 +45,14 @@ def _blank(raw: object) -> bool:
     return raw is None or str(raw).strip() == ""
 
 
-def _times(ctx: Context, start: object, end: object) -> tuple[datetime, datetime]:
-    """Start and end as naive UTC. A start earlier in the current minute counts as now, so
-    typing this minute's "HH:MM" works like "now"."""
-    zone = ctx.program.timezone
-    start_at = inputs.moment(start, ctx.now, zone)
-    if start_at < ctx.now.replace(second=0, microsecond=0):
-        raise UserError("contest.start_past", start=inputs.shown_time(start_at, zone),
-                        now=inputs.shown_time(ctx.now, zone))
-    start_at = max(start_at, ctx.now)
-    end_at = inputs.moment(end, ctx.now, zone)
-    if end_at <= start_at:
-        raise UserError("contest.end_before_start", start=inputs.shown_time(start_at, zone),
-                        end=inputs.shown_time(end_at, zone))
-    return start_at, end_at
-
-
 def draft(ctx: Context, title: object, description: object, start: object, end: object, entry_type: object,
           voting: object, winners: object, prize: object) -> Draft:
     """Every argument of ``/contest create`` checked, in the order the command lists them."""
     program = ctx.program
     name = inputs.text_field(title, "title", TITLE_MAX, one_line=True)
     about = inputs.text_field(description, "description", DESCRIPTION_MAX, one_line=False)
-    start_at, end_at = _times(ctx, start, end)
+    start_at, end_at = inputs.window(start, end, ctx.now, ctx.program.timezone, "contest.start_past",
+                                     "contest.end_before_start")
     kind = inputs.choice(entry_type, "entry_type", ENTRY_TYPES)
     how = inputs.choice(voting, "voting", VOTING)
     places = program.contests.default_winners if _blank(winners) else inputs.whole(
